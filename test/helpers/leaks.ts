@@ -1,0 +1,97 @@
+// What "nothing leaks" means, checked the way a user would: losetup, mountinfo, dmsetup, ps, /tmp.
+// Every privileged test calls assertNoLeaks() in its `after` hook; zz-leaks.test.ts runs it last.
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { TMP_PREFIX } from "./tmp.js";
+
+/** Paths whose appearance in a mount, loop device or process means it is ours. */
+const OURS = [/imgcreate/, /imgcreated/];
+
+function loopDevices(): string[] {
+  try {
+    const out = execFileSync("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { encoding: "utf8" });
+    return out.split("\n").filter((l) => l.trim() !== "");
+  } catch {
+    return [];
+  }
+}
+
+function ourMounts(): string[] {
+  const lines = readFileSync("/proc/self/mountinfo", "utf8").split("\n");
+  return lines
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((mp) => OURS.some((re) => re.test(mp)));
+}
+
+function dmTables(): string[] {
+  if (!existsSync("/dev/mapper/control")) return [];
+  try {
+    const out = execFileSync("dmsetup", ["ls"], { encoding: "utf8" });
+    return out.split("\n").filter((l) => l.trim() !== "" && !/No devices found/.test(l));
+  } catch {
+    return [];
+  }
+}
+
+/** Processes we may have started: the daemon, bus, polkitd, qemu, mmdebstrap, bwrap — not ourselves or our ancestors. */
+function strayProcesses(): string[] {
+  const mine = new Set<number>();
+  for (let pid = process.pid; pid > 1; ) {
+    mine.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  const found: string[] = [];
+  for (const d of readdirSync("/proc")) {
+    const pid = Number(d);
+    if (!Number.isInteger(pid) || mine.has(pid)) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    } catch {
+      continue;
+    }
+    // Judge by the program (first two argv words, for interpreters), not by arguments that merely mention a name.
+    const prog = cmd.split(" ").slice(0, 2).map((w) => w.split("/").pop()).join(" ");
+    if (/imgcreated|qemu-system|mmdebstrap|mksquashfs|bwrap|polkitd/.test(prog) || /^dbus-daemon .*imgcreate/.test(cmd.replace(/^\S*\//, ""))) {
+      found.push(`${pid} ${cmd.slice(0, 160)}`);
+    }
+  }
+  return found;
+}
+
+function tmpLeftovers(): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith(TMP_PREFIX));
+}
+
+export interface LeakReport {
+  loops: string[];
+  mounts: string[];
+  dm: string[];
+  processes: string[];
+  tmp: string[];
+}
+
+export function findLeaks(opts: { tmp?: boolean } = {}): LeakReport {
+  return {
+    loops: loopDevices(),
+    mounts: ourMounts(),
+    dm: dmTables(),
+    processes: strayProcesses(),
+    tmp: opts.tmp === false ? [] : tmpLeftovers(),
+  };
+}
+
+/** Throws with a readable list when anything of ours is left. Pass {tmp:false} while a suite's own tmp dir still exists. */
+export function assertNoLeaks(opts: { tmp?: boolean } = {}): void {
+  const r = findLeaks(opts);
+  const bad = Object.entries(r).filter(([, v]) => v.length > 0);
+  if (bad.length > 0) {
+    throw new Error("leaked: " + bad.map(([k, v]) => `${k}: ${v.join("; ")}`).join(" | "));
+  }
+}
