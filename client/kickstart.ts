@@ -1,0 +1,75 @@
+// Reads a kickstart and every %include with the user's own rights (the daemon never opens a path a
+// caller names), checks it locally with the same parser the daemon uses, and returns the text + map.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ImgcreateError } from "../daemon/errors.js";
+import { EXIT } from "./errors.js";
+
+interface Diagnostic {
+  file: string;
+  line: number;
+  severity: "error" | "warning";
+  message: string;
+}
+interface KickstartApi {
+  parseKickstart(path: string, o: { readFile(p: string): string | undefined; version?: string; cwd?: string }): { diagnostics: Diagnostic[] };
+  collectIncludes(path: string, o: { readFile(p: string): string | undefined; cwd?: string }): Record<string, string>;
+  formatDiagnostic?(d: Diagnostic): string;
+}
+
+// The kickstart package is written in parallel; load it by name so this file builds on its own.
+const KICKSTART_MODULE = "../daemon/kickstart/index.js";
+async function kickstartApi(): Promise<KickstartApi> {
+  return (await import(KICKSTART_MODULE)) as KickstartApi;
+}
+
+export interface ReadKickstart {
+  path: string;
+  text: string;
+  includes: Record<string, string>;
+  warnings: string[];
+}
+
+/** A reader over the user's files: undefined for what does not exist or cannot be read. */
+function userReader(errors: Map<string, string>): (p: string) => string | undefined {
+  return (p) => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch (err) {
+      errors.set(p, (err as NodeJS.ErrnoException).code ?? "unreadable");
+      return undefined;
+    }
+  };
+}
+
+export function formatDiag(d: Diagnostic, api?: KickstartApi): string {
+  return api?.formatDiagnostic ? api.formatDiagnostic(d) : `${d.file}:${d.line}: ${d.severity}: ${d.message}`;
+}
+
+/** Reads and checks; throws InvalidArgs (exit 2) listing every error as FILE:LINE: error: message. */
+export async function readKickstart(path: string, version?: string): Promise<ReadKickstart> {
+  const readErrors = new Map<string, string>();
+  const read = userReader(readErrors);
+  const text = read(path);
+  if (text === undefined) {
+    const why = readErrors.get(path) === "ENOENT" ? "no such file" : readErrors.get(path) === "EACCES" ? "permission denied" : readErrors.get(path);
+    throw new ImgcreateError("InvalidArgs", `cannot read the kickstart ${path}: ${why}`, { exitCode: EXIT.usage });
+  }
+  const api = await kickstartApi();
+  const cwd = process.cwd();
+  const { diagnostics } = api.parseKickstart(path, { readFile: read, version, cwd });
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) {
+    throw new ImgcreateError("InvalidArgs", `the kickstart has errors; fix them and try again:\n${errors.map((d) => "  " + formatDiag(d, api)).join("\n")}`, { exitCode: EXIT.usage });
+  }
+  const includes = api.collectIncludes(path, { readFile: read, cwd });
+  return { path, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d, api)) };
+}
+
+/** The image name livecd-creator would pick: the kickstart's base name without .ks / .cfg. */
+export function defaultName(path: string): string {
+  const base = path.split("/").pop() ?? "image";
+  return base.replace(/\.(ks|cfg)$/i, "").replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || "image";
+}
+
+export { dirname };
