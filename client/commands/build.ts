@@ -18,6 +18,8 @@ export interface BuildRequest {
   options: SessionOptions;
   shell: boolean;
   keepSession: boolean;
+  /** How to show progress (default: picked from --json and whether stdout is a terminal). */
+  renderer?: Renderer;
 }
 
 /** Session options from parsed command-line values (shared with `session create` and the compat front ends). */
@@ -56,7 +58,7 @@ export async function build(ctx: Context, req: BuildRequest): Promise<number> {
   for (const w of ks.warnings) ctx.err.write(`${w}\n`);
   const outdir = checkOutdir(req.outdir);
   const conn = await ctx.connect();
-  const render = pickRenderer(ctx.json, ctx.out);
+  const render = req.renderer ?? pickRenderer(ctx.json, ctx.out);
   const interrupt = new Interrupt((m) => render.note(m));
   let id: string | undefined;
   try {
