@@ -21,15 +21,11 @@ import { acquireMachineLock, type MachineLock } from "./harness-lock.js";
 import { startPrivateBus, startPolkitd, assertActionsLoaded, nameHasOwner } from "./harness-bus.js";
 import { startLogged, stopChild, waitUntil, tail, isRunning, type ExitStatus, type LoggedChild } from "./harness-proc.js";
 import { makeDaemonCgroup, killCgroup } from "./harness-cgroup.js";
+import { BUS_NAME, ROOT_PATH, ACTIONS as API_ACTIONS } from "../../daemon/api/names.js";
 
-export const BUS_NAME = "org.imgcreate.ImageCreator1";
-export const ROOT_PATH = "/org/imgcreate/ImageCreator1";
-export const ACTIONS = [
-  "org.imgcreate.build",
-  "org.imgcreate.shell",
-  "org.imgcreate.run-host-scripts",
-  "org.imgcreate.manage-others",
-] as const;
+export { BUS_NAME, ROOT_PATH };
+/** Every polkit action the service uses (from the API's own list, so the two cannot drift). */
+export const ACTIONS: readonly string[] = Object.values(API_ACTIONS);
 
 /** Project root: this file is test/helpers/harness.ts, or dist/test/helpers/harness.js once built. */
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
@@ -59,6 +55,8 @@ export interface HarnessOptions {
   socket?: boolean;
   /** Run the daemon from daemon/main.ts through tsx, or bin/imgcreated (dist/). Default: like this file. */
   daemonFrom?: "source" | "dist";
+  /** polkit rules (JavaScript) to install instead of TEST_RULES, e.g. the example rules file. */
+  rules?: string;
   /** How long to wait for another harness on this machine to finish (default 30 min). */
   lockTimeoutSec?: number;
 }
@@ -193,7 +191,7 @@ class RealHarness implements Harness {
     this.users = await ensureTestUsers();
     // polkitd reads actions and rules when it starts: put ours in place first.
     this.installed.push(new InstalledFile(POLICY_DEST, readFileSync(POLICY_SRC)));
-    this.installed.push(new InstalledFile(RULES_DEST, TEST_RULES));
+    this.installed.push(new InstalledFile(RULES_DEST, this.opts.rules ?? TEST_RULES));
     const bus = await startPrivateBus(this.dir, [BUSCONF_SRC], process.env);
     this.bus = bus;
     this.busAddress = bus.address;
