@@ -22,6 +22,8 @@ export interface ModuleEntry extends Located {
   stream?: string;
   profile?: string;
   enabled: boolean;
+  /** Where it was written: an `@name:stream/profile` line in %packages, or the `module` command. */
+  source?: "packages" | "command";
 }
 
 export interface PackagesSection {
@@ -42,6 +44,8 @@ export interface PackagesSection {
   ignoremissing: boolean;
   multilib: boolean;
   excludeWeakdeps: boolean;
+  /** --ignorebroken (DEVEL only). */
+  ignorebroken?: boolean;
   retries?: number;
   timeout?: number;
   default: boolean;
@@ -130,9 +134,20 @@ export interface RepoEntry extends Located {
 }
 
 export interface AddonSection extends Located {
+  /** The addon's name (`%addon NAME ...`); "anaconda" for an %anaconda section. */
   name: string;
+  /** Header words after the name. */
   args: string[];
   body: string;
+  /** "%addon" or "%anaconda". */
+  section?: string;
+}
+
+export interface CertificateSection extends Located {
+  filename: string;
+  dir?: string;
+  type?: string;
+  cert: string;
 }
 
 export interface KickstartModel {
@@ -175,8 +190,20 @@ export interface KickstartModel {
   imgcreate: ImgcreateAddon;
   /** Every other %addon (and %anaconda) section, kept as text. */
   addons: AddonSection[];
-  /** Every other parsed command, by name (kept even if the engine ignores it). */
+  /** %certificate sections. */
+  certificates?: CertificateSection[];
+  /**
+   * Every parsed command (including the typed ones above), by the command's class key: "partition" for
+   * part/partition, "reboot" for reboot/shutdown/halt/poweroff, otherwise its name. A single command
+   * holds its last occurrence, a list command (part, repo, network, ...) an array. See RawCommand.
+   */
   commands: Record<string, unknown>;
+}
+
+/** One command line as parsed: the word written, where, and its option values by pykickstart's dest names. */
+export interface RawCommand extends Located {
+  name: string;
+  args: Record<string, unknown>;
 }
 
 export function emptyPackages(): PackagesSection {

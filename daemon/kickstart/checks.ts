@@ -1,0 +1,38 @@
+// Checks a command's values beyond its option syntax (the ones pykickstart makes in each command's parse).
+
+type Args = Record<string, unknown>;
+
+const CHECKS: Record<string, (name: string, a: Args, seen: string[]) => string | undefined> = {
+  rootpw: (_n, a) => (a.password === undefined && a.lock !== true ? "rootpw needs a password (or --lock)" : undefined),
+  user: (_n, a) => (typeof a.name === "string" && a.name.trim() === "" ? "user --name must not be empty" : undefined),
+  repo: (_n, a) => {
+    const sources = ["baseurl", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined);
+    return sources.length > 1 ? `repo ${String(a.name)}: give only one of --baseurl, --mirrorlist, --metalink` : undefined;
+  },
+  url: (_n, a) => {
+    const sources = ["url", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined);
+    if (sources.length === 0) return "url needs one of --url, --mirrorlist, --metalink";
+    return sources.length > 1 ? "url: give only one of --url, --mirrorlist, --metalink" : undefined;
+  },
+  partition: (_n, a) => (typeof a.size === "number" && a.size < 0 ? "part --size must be a positive number of MiB" : undefined),
+  btrfs: (_n, a) => (a.mountpoint === undefined ? "btrfs needs a mount point (or 'none') and its devices" : undefined),
+  sshkey: (_n, a) => (Array.isArray(a.sshkey) && a.sshkey.length === 1 ? undefined : "sshkey needs exactly one key, in quotes"),
+};
+
+export function checkCommand(key: string, name: string, args: Args, seen: string[]): string[] {
+  const msg = CHECKS[key]?.(name, args, seen);
+  return msg ? [msg] : [];
+}
+
+/** Commands whose arguments are passed through as written (pykickstart keeps their raw line). */
+export const RAW_ARGUMENT_COMMANDS = new Set(["authselect", "authconfig"]);
+
+/** Commands that take free positional words after their options, and where those go. */
+export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => string | undefined> = {
+  btrfs: (a, w) => {
+    if (w.length === 0) return "btrfs needs a mount point (or 'none') and its devices";
+    a.mountpoint = w[0]!.startsWith("/") ? w[0]!.replace(/\/+$/, "") || "/" : w[0];
+    a.devices = w.slice(1);
+    return undefined;
+  },
+};

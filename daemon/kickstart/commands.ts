@@ -1,0 +1,94 @@
+// Dispatch of one command line: look the word up in the version's table, parse its options, and
+// keep it (single commands: the last one wins; list commands: every entry, warning on duplicate keys).
+
+import type { RawCommand } from "./model.js";
+import type { SourceLine } from "./reader.js";
+import type { DiagnosticSink } from "./diagnostics.js";
+import { commandNames, lookupCommand, type KickstartVersion } from "./versions.js";
+import { parseOptions } from "./options.js";
+import { deprecatedCommandText, deprecatedOptionText, removedCommandText } from "./messages.js";
+import { checkCommand, FREE_POSITIONALS, RAW_ARGUMENT_COMMANDS } from "./checks.js";
+
+/** For list commands: the key that must be unique, and pykickstart's warning when it is not. */
+const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | undefined, string]> = {
+  partition: (a) => {
+    const mp = first(a.mntpoint);
+    return [mp === "swap" ? undefined : mp, `A partition with the mountpoint ${mp} has already been defined.`];
+  },
+  repo: (a) => [a.name as string, `A repo with the name ${String(a.name)} has already been defined.`],
+  network: (a) => [a.device as string | undefined, `A network device with the name ${String(a.device)} has already been defined.`],
+  user: (a) => [a.name as string, `A user with the name ${String(a.name)} has already been defined.`],
+  group: (a) => [a.name as string, `A group with the name ${String(a.name)} has already been defined.`],
+  sshkey: (a) => [a.username as string, `An ssh user with the name ${String(a.username)} has already been defined.`],
+  sshpw: (a) => [a.username as string, `An ssh user with the name ${String(a.username)} has already been defined.`],
+  btrfs: (a) => [first(a.mountpoint) ?? (a.mountpoint as string), `A btrfs volume with the mountpoint ${String(first(a.mountpoint) ?? a.mountpoint)} has already been defined.`],
+  raid: (a) => [a.device as string | undefined, `A RAID device with the name ${String(a.device)} has already been defined.`],
+  volgroup: (a) => [a.vgname as string, `A volgroup with the name ${String(a.vgname)} has already been defined.`],
+  logvol: (a) => [a.name === undefined ? undefined : `${String(a.name)}/${String(a.vgname)}`,
+    `A logical volume with the name ${String(a.name)} has already been defined in volume group ${String(a.vgname)}.`],
+};
+
+function first(v: unknown): string | undefined {
+  return Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
+}
+
+export function runCommand(
+  version: KickstartVersion, words: string[], l: SourceLine, raw: Map<string, RawCommand | RawCommand[]>, sink: DiagnosticSink,
+): void {
+  const name = words[0]!;
+  const info = lookupCommand(version, name);
+  if (!info) return sink.error(l.file, l.line, unknownCommand(version, name));
+  const spec = info.spec;
+  if (spec.status === "removed") return sink.error(l.file, l.line, removedCommandText(name));
+  if (spec.status === "deprecated") return sink.warning(l.file, l.line, deprecatedCommandText(l.line, name));
+  if (RAW_ARGUMENT_COMMANDS.has(info.key)) {
+    if (words.length < 2) return sink.error(l.file, l.line, `${name} needs arguments, e.g. authselect select sssd`);
+    raw.set(info.key, { name, file: l.file, line: l.line, args: { options: words.slice(1) } });
+    return;
+  }
+  const free = FREE_POSITIONALS[info.key];
+  const r = parseOptions(name, words.slice(1), spec.opts, (o) => deprecatedOptionText(l.line, o), free !== undefined);
+  if (free) {
+    const e = free(r.ns, r.extra);
+    if (e) r.errors.push(e);
+  }
+  for (const w of r.warnings) sink.warning(l.file, l.line, w);
+  for (const e of r.errors) sink.error(l.file, l.line, e);
+  if (r.errors.length) return;
+  const entry: RawCommand = { name, file: l.file, line: l.line, args: r.ns };
+  for (const e of checkCommand(info.key, name, r.ns, r.seen)) sink.error(l.file, l.line, e);
+  if (!spec.list) {
+    // As pykickstart: a repeated command sets again every option it gives or that has a default;
+    // options it leaves unset keep the earlier value.
+    const prev = raw.get(info.key) as RawCommand | undefined;
+    if (prev) for (const [k, v] of Object.entries(prev.args)) if (entry.args[k] === undefined) entry.args[k] = v;
+    raw.set(info.key, entry);
+    return;
+  }
+  const list = (raw.get(info.key) as RawCommand[] | undefined) ?? [];
+  const dup = DUPLICATE_KEYS[info.key];
+  if (dup) {
+    const [key, message] = dup(r.ns);
+    if (key !== undefined && list.some((o) => dup(o.args)[0] === key)) sink.warning(l.file, l.line, message);
+  }
+  list.push(entry);
+  raw.set(info.key, list);
+}
+
+function unknownCommand(version: KickstartVersion, name: string): string {
+  const names = commandNames(version);
+  const close = names.filter((n) => editDistance(n, name) <= 2).slice(0, 3);
+  const hint = close.length ? `; did you mean ${close.join(" or ")}?` : "";
+  return `Unknown command: ${name}${hint}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
