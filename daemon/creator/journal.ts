@@ -1,0 +1,175 @@
+// The resource journal: every loop device, mount, process and temporary file a session takes is
+// written to <workDir>/journal.jsonl BEFORE it is taken (and fsynced), so that cleanup() — or
+// recover() in a restarted daemon after a crash, kill -9 included — can release it, in reverse order.
+import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ImgcreateError } from "../errors.js";
+import * as loop from "./system/loop.js";
+import * as mounts from "./system/mount.js";
+import { killTree } from "./system/process.js";
+
+export type ResourceKind = "file" | "loop" | "mount" | "process";
+
+export interface ResourceData {
+  /** file: the path (removed recursively). loop: the backing file (and device once known). mount: the target. */
+  path?: string;
+  device?: string;
+  pid?: number;
+  start?: string;
+  argv?: string[];
+}
+
+type Entry =
+  | { op: "take"; id: number; kind: ResourceKind; data: ResourceData }
+  | { op: "note"; id: number; data: ResourceData }
+  | { op: "release"; id: number };
+
+export const JOURNAL_NAME = "journal.jsonl";
+
+interface Held {
+  id: number;
+  kind: ResourceKind;
+  data: ResourceData;
+}
+
+/** Releases one resource; idempotent, so replaying after a crash (or twice) is safe. */
+export async function release(kind: ResourceKind, data: ResourceData): Promise<void> {
+  switch (kind) {
+    case "process":
+      if (data.pid !== undefined) await killTree(data.pid, 3000, data.start);
+      return;
+    case "mount":
+      if (data.path && (await mounts.isMounted(data.path))) await mounts.unmount(data.path);
+      return;
+    case "loop":
+      if (data.path) await loop.detachFile(data.path);
+      else if (data.device) await loop.detach(data.device);
+      return;
+    case "file":
+      if (data.path) rmSync(data.path, { recursive: true, force: true });
+      return;
+  }
+}
+
+export class Journal {
+  readonly path: string;
+  private nextId = 1;
+  private held: Held[] = [];
+
+  constructor(readonly workDir: string) {
+    this.path = join(workDir, JOURNAL_NAME);
+  }
+
+  private write(e: Entry): void {
+    const fd = openSync(this.path, "a", 0o600);
+    try {
+      appendFileSync(fd, JSON.stringify(e) + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Records the resource, then takes it with acquire(). If acquire fails, whatever it may have half
+   * done is released at once. Returns acquire's result and the id to release it by.
+   */
+  async take<T>(kind: ResourceKind, data: ResourceData, acquire: () => Promise<T>): Promise<{ id: number; value: T }> {
+    const id = this.nextId++;
+    this.write({ op: "take", id, kind, data });
+    const held: Held = { id, kind, data: { ...data } };
+    this.held.push(held);
+    try {
+      return { id, value: await acquire() };
+    } catch (err) {
+      await this.release(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Adds what was learnt after taking (a loop device's name, a process's pid). */
+  note(id: number, data: ResourceData): void {
+    const h = this.held.find((x) => x.id === id);
+    if (!h) return;
+    Object.assign(h.data, data);
+    this.write({ op: "note", id, data });
+  }
+
+  /** Releases one resource now and records it. */
+  async release(id: number): Promise<void> {
+    const h = this.held.find((x) => x.id === id);
+    if (!h) return;
+    await release(h.kind, h.data);
+    this.held = this.held.filter((x) => x !== h);
+    this.write({ op: "release", id });
+  }
+
+  /** Releases everything still held, newest first; the first error is thrown after trying all. */
+  async releaseAll(): Promise<void> {
+    let first: unknown;
+    for (const h of [...this.held].reverse()) {
+      try {
+        await this.release(h.id);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first) throw first;
+  }
+
+  get outstanding(): number {
+    return this.held.length;
+  }
+}
+
+function readEntries(workDir: string): Entry[] {
+  let text: string;
+  try {
+    text = readFileSync(join(workDir, JOURNAL_NAME), "utf8");
+  } catch {
+    return [];
+  }
+  const out: Entry[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Entry);
+    } catch {
+      // A torn last line from a crash mid-write: its resource was not taken yet.
+    }
+  }
+  return out;
+}
+
+/** What a journal says is still held, oldest first. */
+export function outstanding(workDir: string): Held[] {
+  const held = new Map<number, Held>();
+  for (const e of readEntries(workDir)) {
+    if (e.op === "take") held.set(e.id, { id: e.id, kind: e.kind, data: { ...e.data } });
+    else if (e.op === "note") Object.assign(held.get(e.id)?.data ?? {}, e.data);
+    else held.delete(e.id);
+  }
+  return [...held.values()];
+}
+
+/**
+ * Releases what a dead process left in workDir's journal, newest first (processes, then mounts,
+ * then loop devices, then files, as they were taken), then removes the journal. Safe to call on a
+ * clean or missing journal. Throws (naming what could not be released) if anything stays held.
+ */
+export async function recover(workDir: string): Promise<{ released: number }> {
+  const held = outstanding(workDir).reverse();
+  const failed: string[] = [];
+  for (const h of held) {
+    try {
+      await release(h.kind, h.data);
+    } catch (err) {
+      failed.push(`${h.kind} ${h.data.path ?? h.data.device ?? h.data.pid}: ${(err as Error).message}`);
+    }
+  }
+  if (failed.length > 0) {
+    throw new ImgcreateError("Failed", `could not release everything in ${workDir}: ${failed.join("; ")}`, { failed });
+  }
+  rmSync(join(workDir, JOURNAL_NAME), { force: true });
+  return { released: held.length };
+}

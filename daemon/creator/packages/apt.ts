@@ -1,0 +1,164 @@
+// The apt backend: mmdebstrap (the Debian tool for building a root from apt repositories) into the
+// mounted install root. Package scripts run in mmdebstrap's unshare mode, which as root unshares the
+// mount, pid, ipc and uts namespaces (and keeps correct file ownership); the whole run is also
+// wrapped in bubblewrap with --die-with-parent and its own pid namespace, so if the daemon dies the
+// whole tree of mmdebstrap, apt and dpkg dies with it and nothing it mounted outlives it.
+import { mkdir, readdir, stat, writeFile, chmod } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ImgcreateError } from "../../errors.js";
+import { run, CommandError } from "../system/exec.js";
+import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
+import { prepareSources } from "./apt-sources.js";
+import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
+import { excludePins, hookScript } from "./apt-hook.js";
+import { dpkgFilters, excludedButRequired, missingError, resolve, where } from "./request.js";
+
+/** mmdebstrap's variant for a request: --nocore → "apt" (Essential + apt), else minbase; %addon variant wins. */
+export function variantFor(req: PackageRequest, addonVariant?: string): string {
+  return addonVariant ?? (req.nocore ? "apt" : "minbase");
+}
+
+/** Milestones of mmdebstrap's output and how far along the install is when each appears. */
+const MILESTONES: [RegExp, number, string][] = [
+  [/^I: downloading packages with apt/, 0.05, "downloading packages"],
+  [/^I: extracting archives/, 0.3, "unpacking the essential packages"],
+  [/^I: installing essential packages/, 0.4, "configuring the essential packages"],
+  [/^I: installing remaining packages inside the chroot/, 0.6, "installing the remaining packages"],
+  [/^I: cleaning package lists and apt cache/, 0.95, "cleaning up"],
+];
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const s = await stat(join(dir, f)).catch(() => undefined);
+    if (s?.isFile()) total += s.size;
+  }
+  return total;
+}
+
+function hostArch(): string {
+  return process.arch === "x64" ? "amd64" : process.arch === "arm64" ? "arm64" : process.arch;
+}
+
+export class AptBackend implements PackageBackend {
+  readonly name = "apt";
+  readonly tools = ["mmdebstrap", "apt-get", "apt-cache", "bwrap", "flock"];
+
+  async install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
+    const dir = join(ctx.workDir, "apt");
+    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+    try {
+      await this.installWith(req, repos, ctx, dir);
+    } finally {
+      await ctx.journal.release(dirId);
+    }
+  }
+
+  private async installWith(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<void> {
+    const sources = await prepareSources(repos, join(dir, "sources"), hostArch());
+    const cache = await repoCache(ctx.cacheDir, sources.key);
+    const scratch = join(dir, "scratch");
+    await mkdir(join(scratch, "none"), { recursive: true });
+    const opts = privateAptOptions(sources.dir, cache, scratch);
+    const runOpts = { signal: ctx.signal, onLine: (l: string) => ctx.log("debug", l) };
+
+    ctx.progress({ fraction: 0, message: "reading the package lists" });
+    await updateLists(opts, cache, runOpts);
+    const resolved = resolve(req, await availableNames(opts, cache, runOpts));
+    if (resolved.missing.length > 0) {
+      if (!req.ignoreMissing) throw missingError(resolved.missing);
+      for (const m of resolved.missing) ctx.log("warning", `${where(m)}: skipping missing package or group "${m.name}" (--ignoremissing)`);
+    }
+
+    const stage = join(dir, "stage");
+    for (const f of ctx.setupFiles) {
+      const p = join(stage, f.path);
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(p, f.content);
+      await chmod(p, f.mode ?? 0o644);
+    }
+    const excludes = join(dir, "exclude.pref");
+    if (req.excludes.length > 0) await writeFile(excludes, excludePins(req.excludes.map((e) => e.name)));
+    const hook = join(dir, "hook.sh");
+    await writeFile(hook, hookScript({ cache, stage, excludes }), { mode: 0o755 });
+
+    const argv = this.mmdebstrapArgv(req, repos, resolved.install, sources.suite, sources.files, hook, ctx.root);
+    await this.runMmdebstrap(argv, req, ctx);
+  }
+
+  mmdebstrapArgv(req: PackageRequest, repos: RepoConfig, include: string[], suite: string, mirrors: string[], hook: string, root: string): string[] {
+    const a = [
+      "mmdebstrap",
+      "--mode=unshare",
+      `--variant=${variantFor(req, repos.addon.variant)}`,
+      "--verbose",
+      "--skip=update",
+      "--skip=essential/unlink",
+      `--aptopt=APT::Install-Recommends "${req.weakDeps ? "true" : "false"}"`,
+      `--setup-hook=${hook} setup "$1"`,
+      `--essential-hook=${hook} essential "$1"`,
+      `--customize-hook=${hook} customize "$1"`,
+    ];
+    for (const f of dpkgFilters(req)) a.push(`--dpkgopt=${f}`);
+    if (include.length > 0) a.push(`--include=${include.join(",")}`);
+    return [...a, suite, root, ...mirrors];
+  }
+
+  private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext): Promise<void> {
+    const sandbox = ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"];
+    const { id } = await ctx.journal.take("process", { argv }, async () => undefined);
+    let fraction = 0.02;
+    let message = "preparing the root";
+    const archives = join(ctx.root, "var/cache/apt/archives");
+    const poll = setInterval(() => {
+      void dirBytes(archives).then((bytes) => ctx.progress({ fraction, bytes, message }));
+    }, 1000);
+    try {
+      await run([...sandbox, ...argv], {
+        signal: ctx.signal,
+        env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive" },
+        onSpawn: (pid) => ctx.journal.note(id, { pid }),
+        onLine: (line) => {
+          for (const [re, f, m] of MILESTONES) {
+            if (re.test(line)) {
+              fraction = f;
+              message = m;
+              ctx.progress({ fraction, message });
+            }
+          }
+          const unpack = /^(Unpacking|Setting up) (\S+)/.exec(line);
+          if (unpack) ctx.progress({ fraction, message: `${unpack[1]!.toLowerCase()} ${unpack[2]}` });
+          ctx.log(/^(E|W): /.test(line) ? (line.startsWith("E") ? "error" : "warning") : "debug", line);
+        },
+      });
+    } catch (err) {
+      throw err instanceof CommandError ? explain(err, req, ctx.root) : err;
+    } finally {
+      clearInterval(poll);
+      await ctx.journal.release(id);
+    }
+    ctx.progress({ fraction: 1, message: "packages installed" });
+  }
+}
+
+/** Turns mmdebstrap's failure output into a sentence about what the user wrote. */
+function explain(err: CommandError, req: PackageRequest, root: string): ImgcreateError {
+  const out = err.result.stdout + err.result.stderr;
+  const locate = /Unable to locate package (\S+)/.exec(out);
+  if (locate) {
+    const spec = [...req.packages, ...req.groups].find((s) => s.name === locate[1]);
+    return missingError([spec ?? { name: locate[1]! }]);
+  }
+  const ex = excludedButRequired(out, req.excludes);
+  if (ex) {
+    return new ImgcreateError(
+      "InvalidArgs",
+      `${where(ex.spec)}: package ${ex.needs} is excluded ("-${ex.spec.name}") but ${ex.pkg} requires it; drop the exclude or the package that needs it`,
+      { excluded: ex.needs, requiredBy: ex.pkg, file: ex.spec.file, line: ex.spec.line },
+    );
+  }
+  if (/No space left on device/.test(out)) {
+    return new ImgcreateError("Failed", `the install root filesystem at ${root} is full: give it more room with a larger \`part / --size\``, { tail: err.result.tail });
+  }
+  return new ImgcreateError("Failed", `installing packages failed: ${err.result.tail.slice(-8).join(" | ")}`, { tail: err.result.tail });
+}

@@ -1,0 +1,67 @@
+// The package backend interface: what the engine asks of any package manager (mkosi's installer/
+// shape). The engine never asks "is this apt?"; apt.ts is the one implementation today.
+import type { ImgcreateAddon, RepoEntry } from "../../kickstart/model.js";
+import type { Journal } from "../journal.js";
+
+export interface Spec {
+  name: string;
+  file?: string;
+  line?: number;
+}
+
+/** %packages, in the backend's terms. */
+export interface PackageRequest {
+  packages: Spec[];
+  excludes: Spec[];
+  groups: Spec[];
+  /** Install the minimal variant only (%packages --nocore). */
+  nocore: boolean;
+  excludeDocs: boolean;
+  /** "en_US:de" — only these languages' translations (--inst-langs). */
+  instLangs?: string;
+  ignoreMissing: boolean;
+  /** Install weak dependencies (Recommends); false with --exclude-weakdeps. */
+  weakDeps: boolean;
+}
+
+/** Where packages come from: the kickstart's repos and %addon org_imgcreate, else the host's sources. */
+export interface RepoConfig {
+  repos: RepoEntry[];
+  addon: ImgcreateAddon;
+  releasever?: string;
+}
+
+/** A file the image needs before the bulk of the packages install (e.g. dracut's config before the kernel). */
+export interface SetupFile {
+  path: string;
+  content: string;
+  mode?: number;
+}
+
+export interface InstallProgress {
+  fraction?: number;
+  bytes?: number;
+  message: string;
+}
+
+export interface InstallContext {
+  /** The mounted, empty install root. */
+  root: string;
+  /** A private directory of the session for the backend's temporary files. */
+  workDir: string;
+  /** The shared package cache (safe for concurrent sessions). */
+  cacheDir: string;
+  journal: Journal;
+  signal?: AbortSignal;
+  setupFiles: SetupFile[];
+  progress(p: InstallProgress): void;
+  log(priority: "debug" | "info" | "warning" | "error", line: string): void;
+}
+
+export interface PackageBackend {
+  readonly name: string;
+  /** Host tools it needs (checked before any resource is taken). */
+  readonly tools: string[];
+  /** Installs a complete root for req into ctx.root, package scripts sandboxed. */
+  install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void>;
+}

@@ -1,0 +1,37 @@
+// Loop devices: the one module that owns them. attach() binds a file to a free device in ONE
+// command: `losetup --find --show` asks the kernel for a free device and configures it with a single
+// LOOP_CONFIGURE ioctl, retrying on EBUSY, so two sessions can never race for the same device
+// (livecd-tools' `losetup -f` then `losetup DEV FILE` could).
+import { run } from "./exec.js";
+
+/** Attaches file to a free loop device and returns the device path (/dev/loopN). */
+export async function attach(file: string, opts: { readOnly?: boolean } = {}): Promise<string> {
+  const args = ["losetup", "--find", "--show", "--nooverlap"];
+  if (opts.readOnly) args.push("--read-only");
+  const res = await run([...args, file]);
+  return res.stdout.trim();
+}
+
+/** The loop devices currently bound to file (by the kernel's own record of the backing file). */
+export async function devicesFor(file: string): Promise<string[]> {
+  const res = await run(["losetup", "--noheadings", "--output", "NAME", "--associated", file]);
+  return res.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+}
+
+/** Detaches dev; retries briefly because udev or a just-finished umount may still hold it. */
+export async function detach(dev: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run(["losetup", "--detach", dev]);
+      return;
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Detaches every loop device bound to file (recovery after a crash, when the device name may be unknown). */
+export async function detachFile(file: string): Promise<void> {
+  for (const dev of await devicesFor(file)) await detach(dev);
+}
