@@ -83,7 +83,7 @@ export const METHODS: readonly MethodDef[] = [
     result: { name: "sessions", sig: "ao", doc: "Session objects" },
     action: ACTIONS.build,
   },
-  stage("Mount", "mount", ["created"], "Create the image file, attach it and mount the install root."),
+  stage("Mount", "mount", ["created", "failed", "cancelled", "interrupted"], "Create the image file, attach it and mount the install root (a failed, cancelled or interrupted session starts over)."),
   stage("Install", "install", ["mounted"], "Install the kickstart's packages into the install root."),
   stage("Configure", "configure", ["installed"], "Apply the kickstart's configuration and run its %post scripts."),
   stage("Unmount", "unmount", ["configured"], "Unmount the install root and detach the image."),

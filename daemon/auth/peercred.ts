@@ -45,13 +45,17 @@ function socketFd(socket: Socket): number {
 /** pid, uid and gid of the process that connected `socket` (a connected AF_UNIX stream socket). */
 export function getPeerCredentials(socket: Socket): PeerCredentials {
   const fd = socketFd(socket);
+  let cred: PeerCredentials;
   try {
-    return loadAddon().getPeerCred(fd);
+    cred = loadAddon().getPeerCred(fd);
   } catch (err) {
     if (err instanceof ImgcreateError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ImgcreateError("Failed", `cannot identify the caller of this connection: ${msg}`);
   }
+  // The kernel answers for any socket, but only a Unix socket's peer has a pid: 0 means "nobody known".
+  if (cred.pid <= 0) throw new ImgcreateError("Failed", "cannot identify the caller: the connection is not a local Unix socket");
+  return cred;
 }
 
 /**

@@ -1,0 +1,167 @@
+// imgcreated: the root daemon. Parses its options, refuses to start when it lacks what it needs (root, fd
+// passing, its bus name), recovers the sessions a previous run left, then serves the API on the system bus
+// and on the JSON-RPC socket until SIGTERM or --idle-exit.
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+import dbus from "dbus-next";
+import { execa } from "execa";
+import { ImgcreateError } from "./errors.js";
+import { createLogger, type Logger } from "./log.js";
+import { Polkit } from "./auth/polkit.js";
+import { ApiService } from "./api/service.js";
+import { DEFAULT_CACHE_DIR, DEFAULT_SOCKET, DEFAULT_STATE_DIR } from "./api/names.js";
+import { loadEngine } from "./sessions/engine.js";
+import { SessionRegistry } from "./sessions/registry.js";
+import { DbusTransport } from "./transports/dbus/server.js";
+import { JsonRpcTransport } from "./transports/jsonrpc/server.js";
+
+const USAGE = `usage: imgcreated [--bus system|none] [--socket PATH|none] [--state-dir DIR] [--cache-dir DIR]
+                  [--max-jobs N] [--idle-exit SECONDS] [--debug]`;
+
+interface Config {
+  bus: "system" | "none";
+  socket: string | null;
+  stateDir: string;
+  cacheDir: string;
+  maxJobs: number;
+  idleExit: number;
+  debug: boolean;
+}
+
+function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      bus: { type: "string", default: "system" },
+      socket: { type: "string", default: DEFAULT_SOCKET },
+      "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
+      "cache-dir": { type: "string", default: DEFAULT_CACHE_DIR },
+      "max-jobs": { type: "string", default: "2" },
+      "idle-exit": { type: "string", default: "0" },
+      debug: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    process.exit(0);
+  }
+  const bus = values.bus!;
+  if (bus !== "system" && bus !== "none") throw new ImgcreateError("InvalidArgs", `--bus must be system or none, not "${bus}"`);
+  const maxJobs = Number(values["max-jobs"]);
+  if (!Number.isInteger(maxJobs) || maxJobs < 1) throw new ImgcreateError("InvalidArgs", `--max-jobs must be a whole number ≥ 1`);
+  const idleExit = Number(values["idle-exit"]);
+  if (!Number.isFinite(idleExit) || idleExit < 0) throw new ImgcreateError("InvalidArgs", `--idle-exit must be a number of seconds ≥ 0 (0: never)`);
+  for (const d of ["state-dir", "cache-dir"] as const) {
+    if (!values[d]!.startsWith("/")) throw new ImgcreateError("InvalidArgs", `--${d} must be an absolute path`);
+  }
+  const socket = values.socket === "none" ? null : values.socket!;
+  if (socket !== null && !socket.startsWith("/")) throw new ImgcreateError("InvalidArgs", `--socket must be an absolute path or none`);
+  if (bus === "none" && socket === null) throw new ImgcreateError("InvalidArgs", "--bus none and --socket none leave nothing to serve");
+  return { bus, socket, stateDir: values["state-dir"]!, cacheDir: values["cache-dir"]!, maxJobs, idleExit, debug: values.debug! };
+}
+
+/** dbus-next passes fds only through the optional native usocket; without it the bus drops us at the first fd. */
+function requireUsocket(): void {
+  try {
+    createRequire(import.meta.url)("usocket");
+  } catch {
+    throw new ImgcreateError(
+      "Failed",
+      "dbus-next cannot pass file descriptors here: its native module usocket is missing. Reinstall with " +
+        "`npm_config_nodedir=/usr npm install usocket` (Debian packages: nodejs, build-essential, python3)",
+    );
+  }
+}
+
+async function onPath(tool: string): Promise<boolean> {
+  return (await execa("sh", ["-c", `command -v ${tool}`], { reject: false })).exitCode === 0;
+}
+
+async function features(types: string[]): Promise<string[]> {
+  const f: string[] = [];
+  if (existsSync("/dev/mapper/control")) f.push("device-mapper");
+  if (existsSync("/dev/kvm")) f.push("kvm");
+  if (await onPath("mmdebstrap")) f.push("apt");
+  if (await onPath("dnf")) f.push("dnf");
+  return [...f, ...types];
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0";
+  } catch {
+    return "0";
+  }
+}
+
+async function connectSystemBus(required: boolean, log: Logger): Promise<dbus.MessageBus | null> {
+  const addr = process.env.DBUS_SYSTEM_BUS_ADDRESS ?? "unix:path=/var/run/dbus/system_bus_socket";
+  if (!required && !process.env.DBUS_SYSTEM_BUS_ADDRESS && !existsSync("/var/run/dbus/system_bus_socket")) return null;
+  const bus = dbus.systemBus({ negotiateUnixFd: true } as never);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      bus.once("connect", () => resolve());
+      bus.once("error", (e: Error) => reject(e));
+    });
+  } catch (err) {
+    if (!required) {
+      log.warning(`no system bus (${addr}): polkit unreachable, only root may call`);
+      return null;
+    }
+    throw new ImgcreateError("Failed", `cannot connect to the system bus at ${addr}: ${(err as Error).message} (is dbus running?)`);
+  }
+  bus.on("error", (e: Error) => log.error(`system bus: ${e.message}`));
+  return bus;
+}
+
+async function main(): Promise<void> {
+  const cfg = parseConfig(process.argv.slice(2));
+  const log = createLogger({ level: cfg.debug ? "debug" : undefined });
+  if (process.getuid?.() !== 0) {
+    throw new ImgcreateError("NotAuthorized", "imgcreated must run as root (it attaches loop devices and mounts filesystems); start it with systemd or sudo");
+  }
+  if (cfg.bus === "system") requireUsocket();
+  const bus = await connectSystemBus(cfg.bus === "system", log);
+  const engine = await loadEngine();
+  const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, engine, log });
+  await registry.load();
+  const polkit = new Polkit(bus);
+  const api = new ApiService(registry, polkit, { version: version(), features: await features(engine.types) });
+
+  const jsonrpc = cfg.socket ? new JsonRpcTransport(api, polkit, log) : undefined;
+  if (jsonrpc && cfg.socket) await jsonrpc.listen(cfg.socket);
+  if (bus) await new DbusTransport(bus, api, polkit, log).start(cfg.bus === "system");
+  log.info(`imgcreated ${api.info.version} ready: bus ${cfg.bus}, socket ${cfg.socket ?? "none"}, ${registry.sessions.size} session(s), engine types: ${engine.types.join(", ") || "none"}`);
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping (${why})`);
+    await registry.shutdown();
+    await jsonrpc?.close();
+    bus?.disconnect();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("unhandledRejection", (err) => log.error(`unhandled: ${(err as Error)?.stack ?? String(err)}`));
+
+  if (cfg.idleExit > 0) {
+    let idleSince = Date.now();
+    setInterval(() => {
+      if (registry.busy()) idleSince = Date.now();
+      else if (Date.now() - idleSince >= cfg.idleExit * 1000) void stop(`idle for ${cfg.idleExit} s`);
+    }, Math.min(1000, cfg.idleExit * 500)).unref();
+  }
+}
+
+main().catch((err: unknown) => {
+  const msg = err instanceof ImgcreateError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`imgcreated: ${msg}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+// The seam to the engine (daemon/creator) and the kickstart parser (daemon/kickstart), as docs/CONTRACTS.md
+// describes them. Loaded at run time so the service states plainly which engine pieces exist on this build
+// instead of failing to start while they are being written.
+import type { ChildProcess, StdioOptions } from "node:child_process";
+import type { EventEmitter } from "node:events";
+import { ImgcreateError } from "../errors.js";
+
+export type CreatorType = "live" | "loop" | "fs";
+
+export interface EngineProgress {
+  stage: string;
+  fraction?: number;
+  bytes?: number;
+  message: string;
+}
+export interface EngineLog {
+  stage: string;
+  priority: number;
+  line: string;
+}
+
+/** What the session drives: one image creator (CONTRACTS.md "creator/"). */
+export interface Creator extends EventEmitter {
+  mount(signal?: AbortSignal): Promise<unknown>;
+  install(signal?: AbortSignal): Promise<unknown>;
+  configure(signal?: AbortSignal): Promise<unknown>;
+  unmount(signal?: AbortSignal): Promise<unknown>;
+  package(outDir: string, signal?: AbortSignal): Promise<string[]>;
+  cleanup(): Promise<unknown>;
+  spawnInRoot?(argv: string[], opts: { stdio: StdioOptions; env?: Record<string, string> }): ChildProcess;
+}
+
+export interface CreatorOptions {
+  workDir: string;
+  cacheDir: string;
+  fslabel?: string;
+  releasever?: string;
+  minimize?: boolean;
+  compression?: string;
+  flatSquashfs?: boolean;
+  title?: string;
+  product?: string;
+  bootloader?: "grub" | "isolinux";
+}
+
+type CreatorCtor = new (ks: unknown, name: string, opts: CreatorOptions) => Creator;
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  severity: "error" | "warning";
+  message: string;
+}
+
+export interface Engine {
+  /** Session types this build of the engine can make. */
+  types: CreatorType[];
+  parse(kickstart: string, includes: Record<string, string>): { model: unknown; diagnostics: Diagnostic[] };
+  newCreator(type: CreatorType, model: unknown, name: string, opts: CreatorOptions): Creator;
+  /** Releases what a dead daemon left in a session's work dir (its journal). */
+  recover(workDir: string): Promise<void>;
+}
+
+/** The kickstart's file name as the parser sees it; includes are keyed relative to it. */
+export const KICKSTART_NAME = "kickstart.ks";
+
+async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(spec)) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND") return undefined;
+    throw err;
+  }
+}
+
+async function firstExport(specs: string[], name: string): Promise<unknown> {
+  for (const s of specs) {
+    const m = await tryImport(s);
+    if (m && m[name] !== undefined) return m[name];
+  }
+  return undefined;
+}
+
+/** Finds the engine's pieces. Missing ones make the calls that need them fail with a clear message. */
+export async function loadEngine(): Promise<Engine> {
+  const creatorMods = ["../creator/index.js", "../creator/loop.js", "../creator/live.js", "../creator/fs.js", "../creator/recover.js", "../creator/journal.js"];
+  const ksMods = ["../kickstart/index.js", "../kickstart/parse.js", "../kickstart/parser.js"];
+  const ctors: Partial<Record<CreatorType, CreatorCtor>> = {};
+  const names: Record<CreatorType, string[]> = { loop: ["LoopImageCreator"], live: ["LiveImageCreator"], fs: ["FsImageCreator", "DirectoryImageCreator"] };
+  for (const [type, candidates] of Object.entries(names) as [CreatorType, string[]][]) {
+    for (const n of candidates) {
+      const c = await firstExport(creatorMods, n);
+      if (typeof c === "function") {
+        ctors[type] = c as CreatorCtor;
+        break;
+      }
+    }
+  }
+  const parseKickstart = (await firstExport(ksMods, "parseKickstart")) as
+    | ((path: string, o: { readFile(p: string): string | undefined }) => { model: unknown; diagnostics: Diagnostic[] })
+    | undefined;
+  const recover = (await firstExport(creatorMods, "recover")) as ((workDir: string) => Promise<void>) | undefined;
+
+  return {
+    types: Object.keys(ctors) as CreatorType[],
+    parse(kickstart, includes) {
+      if (!parseKickstart) throw new ImgcreateError("Failed", "this imgcreated has no kickstart parser (daemon/kickstart is not built)");
+      const files: Record<string, string> = { ...includes, [KICKSTART_NAME]: kickstart };
+      return parseKickstart(KICKSTART_NAME, { readFile: (p) => files[p] ?? files[p.replace(/^\.\//, "")] });
+    },
+    newCreator(type, model, name, opts) {
+      const C = ctors[type];
+      if (!C) {
+        const have = Object.keys(ctors);
+        throw new ImgcreateError(
+          "InvalidArgs",
+          `session type "${type}" is not available in this imgcreated` + (have.length ? `; use one of: ${have.join(", ")}` : " (no image creator is built)"),
+        );
+      }
+      return new C(model, name, opts);
+    },
+    async recover(workDir) {
+      if (recover) await recover(workDir);
+    },
+  };
+}

@@ -1,0 +1,336 @@
+// All sessions of this daemon: creating them, running their jobs (one per session, at most --max-jobs at a
+// time across sessions; the others wait visibly as "queued"), cancel, close, and recovery after a crash.
+// Events for the transports: "session-added"/"session-changed"/"session-removed" (Session),
+// "job-added"/"job-removed" (Job); a Job emits its own "changed"/"log"/"completed".
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import fse from "fs-extra";
+import { ImgcreateError, asImgcreateError } from "../errors.js";
+import { createSessionLogger, levelOfPriority, type Logger } from "../log.js";
+import { KICKSTART_NAME, type CreatorType, type Engine, type EngineLog, type EngineProgress } from "./engine.js";
+import { Job, type Operation } from "./job.js";
+import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
+import { deliver, type Identity } from "./deliver.js";
+import { closeShells } from "./shell.js";
+
+export interface RegistryOptions {
+  stateDir: string;
+  cacheDir: string;
+  maxJobs: number;
+  engine: Engine;
+  log: Logger;
+}
+
+export interface NewSession {
+  owner: Identity;
+  kickstart: string;
+  includes: Record<string, string>;
+  name?: string;
+  type?: CreatorType;
+  options: SessionOptions;
+}
+
+const STAGES = ["mount", "install", "configure", "unmount", "package"] as const;
+type Stage = (typeof STAGES)[number];
+/** How many finished jobs a session keeps visible. */
+const KEEP_FINISHED = 20;
+
+/** Does the kickstart (or an include) have a %post --nochroot section? Such code runs on the host. */
+export function hasHostScripts(kickstart: string, includes: Record<string, string>): boolean {
+  return [kickstart, ...Object.values(includes)].some((t) => /^[ \t]*%post\b[^\n]*--nochroot/m.test(t));
+}
+
+export class SessionRegistry extends EventEmitter {
+  readonly sessions = new Map<string, Session>();
+  readonly jobs = new Map<number, Job>();
+  private nextJob = 1;
+  private runningJobs = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly sessionsDir: string;
+
+  constructor(readonly opts: RegistryOptions) {
+    super();
+    this.sessionsDir = join(opts.stateDir, "sessions");
+  }
+
+  /** At startup: load every session; release what a dead daemon left and mark busy ones interrupted. */
+  async load(): Promise<void> {
+    await fse.ensureDir(this.sessionsDir, 0o700);
+    await fse.chmod(this.opts.stateDir, 0o700);
+    for (const id of await fse.readdir(this.sessionsDir)) {
+      const dir = join(this.sessionsDir, id);
+      let s: Session;
+      try {
+        s = await Session.load(dir);
+      } catch {
+        this.opts.log.warning(`removing unreadable session dir ${dir}`);
+        await this.opts.engine.recover(join(dir, "work")).catch(() => undefined);
+        await fse.remove(dir);
+        continue;
+      }
+      this.nextJob = Math.max(this.nextJob, (s.record.running?.job ?? 0) + 1);
+      await this.opts.engine.recover(s.workDir);
+      if (s.state === "closed") {
+        await fse.remove(dir);
+        continue;
+      }
+      if (s.record.running || LIVE_STATES.includes(s.state)) {
+        this.opts.log.notice(`session ${s.id} was ${s.record.running ? "running " + s.record.running.operation : s.state}: released its resources, now interrupted`);
+        s.record.state = "interrupted";
+        delete s.record.running;
+        await s.save();
+      }
+      s.log = createSessionLogger(s.logFile);
+      this.sessions.set(s.id, s);
+    }
+  }
+
+  /** Parses the kickstart (errors carry FILE:LINE) and creates the session; nothing is written before it parses. */
+  async create(req: NewSession): Promise<Session> {
+    const type = req.type ?? "loop";
+    if (!this.opts.engine.types.includes(type)) this.opts.engine.newCreator(type, undefined, "", { workDir: "", cacheDir: "" }); // throws the clear message
+    const { diagnostics } = this.opts.engine.parse(req.kickstart, req.includes);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    if (errors.length > 0) {
+      throw new ImgcreateError("InvalidArgs", "the kickstart has errors:\n" + errors.map((d) => `${d.file}:${d.line}: ${d.message}`).join("\n"), {
+        diagnostics: errors,
+      });
+    }
+    const id = newSessionId();
+    const dir = join(this.sessionsDir, id);
+    const s = new Session(
+      {
+        id,
+        name: req.name ?? "image",
+        type,
+        owner: req.owner.uid,
+        ownerGid: req.owner.gid,
+        state: "created",
+        options: req.options,
+        hostScripts: hasHostScripts(req.kickstart, req.includes),
+        artifacts: [],
+        createdAt: Date.now(),
+      },
+      dir,
+    );
+    await fse.ensureDir(dir, 0o700);
+    await fse.writeFile(s.kickstartFile, req.kickstart, { mode: 0o600 });
+    await fse.writeJson(s.includesFile, req.includes, { mode: 0o600 });
+    await s.save();
+    s.log = createSessionLogger(s.logFile);
+    s.log.info(`session created by uid ${req.owner.uid}: type ${type}, name ${s.record.name}`);
+    for (const d of diagnostics) s.log.warning(`${d.file}:${d.line}: ${d.message}`);
+    this.sessions.set(id, s);
+    this.emit("session-added", s);
+    return s;
+  }
+
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** True while any job is queued or running, or a session holds engine resources (idle exit waits for none). */
+  busy(): boolean {
+    for (const s of this.sessions.values()) if (s.job || LIVE_STATES.includes(s.state)) return true;
+    return false;
+  }
+
+  /** Checks the state rule, records the job, and starts it (or queues it). The record is saved before returning. */
+  async startJob(s: Session, operation: Operation, allowed: readonly SessionState[], target?: { who: Identity; destdir: string }): Promise<Job> {
+    if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is already running a ${s.job.operation} job; wait for it or cancel it`);
+    if (!allowed.includes(s.state)) {
+      throw new ImgcreateError("InvalidState", `cannot ${operation} a session that is ${s.state}; allowed when ${allowed.join(" or ")}`, { state: s.state });
+    }
+    const job = new Job(this.nextJob++, s.id, operation);
+    s.job = job;
+    s.record.running = { job: job.n, operation };
+    await s.save();
+    this.jobs.set(job.n, job);
+    this.emit("job-added", job);
+    this.emit("session-changed", s, ["CurrentJob"]);
+    void this.run(s, job, target);
+    return job;
+  }
+
+  cancel(job: Job): void {
+    job.abort.abort(new ImgcreateError("Cancelled", "cancelled"));
+  }
+
+  /** Cancels any job, releases every resource and deletes the session's files (delivered artifacts stay). */
+  async close(s: Session): Promise<void> {
+    if (s.job) {
+      this.cancel(s.job);
+      await s.job.wait();
+    }
+    s.record.state = "closed";
+    await s.save();
+    await this.release(s);
+    await fse.remove(s.dir);
+    this.sessions.delete(s.id);
+    for (const [n, j] of this.jobs) {
+      if (j.sessionId === s.id) {
+        this.jobs.delete(n);
+        this.emit("job-removed", j);
+      }
+    }
+    s.log?.close();
+    this.emit("session-removed", s);
+  }
+
+  /** On SIGTERM: stop every job (the stages release what they took) and leave those sessions interrupted. */
+  async shutdown(): Promise<void> {
+    const live = [...this.sessions.values()];
+    for (const s of live) if (s.job) this.cancel(s.job);
+    await Promise.all(live.map((s) => s.job?.wait()));
+    for (const s of live) {
+      if (LIVE_STATES.includes(s.state) || s.creator) {
+        await this.release(s);
+        if (LIVE_STATES.includes(s.state)) {
+          s.record.state = "interrupted";
+          await s.save();
+        }
+      }
+    }
+  }
+
+  private async release(s: Session): Promise<void> {
+    await closeShells(s.id);
+    const c = s.creator;
+    s.creator = undefined;
+    if (c) await c.cleanup().catch((e) => s.log?.warning(`cleanup: ${asImgcreateError(e).message}`));
+    await this.opts.engine.recover(s.workDir).catch((e) => s.log?.warning(`recover: ${asImgcreateError(e).message}`));
+  }
+
+  private async slot(job: Job): Promise<void> {
+    while (this.runningJobs >= this.opts.maxJobs) {
+      await new Promise<void>((r) => this.waiting.push(r));
+      if (job.abort.signal.aborted) throw new ImgcreateError("Cancelled", "cancelled while queued");
+    }
+    this.runningJobs++;
+  }
+
+  private freeSlot(): void {
+    this.runningJobs--;
+    this.waiting.shift()?.();
+  }
+
+  private async run(s: Session, job: Job, target?: { who: Identity; destdir: string }): Promise<void> {
+    let got = false;
+    const onAbortWhileQueued = (): void => {
+      // wake every waiter so the cancelled one notices; the others go back to waiting
+      for (const w of this.waiting.splice(0)) w();
+    };
+    job.abort.signal.addEventListener("abort", onAbortWhileQueued, { once: true });
+    try {
+      await this.slot(job);
+      got = true;
+      job.started();
+      s.log?.info(`job ${job.n}: ${job.operation} started`);
+      const stages: Stage[] = job.operation === "create" ? [...STAGES] : [job.operation];
+      if (stages[0] === "mount") await this.startOver(s);
+      for (const [i, stage] of stages.entries()) {
+        await this.runStage(s, job, stage, i, stages.length, target);
+      }
+      await this.finish(s, job);
+    } catch (err) {
+      await this.finish(s, job, err);
+    } finally {
+      job.abort.signal.removeEventListener("abort", onAbortWhileQueued);
+      if (got) this.freeSlot();
+    }
+  }
+
+  /** A new build: release the old creator and its files, then a fresh creator from the stored kickstart. */
+  private async startOver(s: Session): Promise<void> {
+    await this.release(s);
+    await fse.remove(s.workDir);
+    await fse.remove(s.outDir);
+    await fse.ensureDir(s.workDir, 0o700);
+    s.record.artifacts = [];
+    const kickstart = await fse.readFile(s.kickstartFile, "utf8");
+    const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
+    const { model } = this.opts.engine.parse(kickstart, includes);
+    const o = s.record.options;
+    s.creator = this.opts.engine.newCreator(s.record.type, model, s.record.name, {
+      workDir: s.workDir,
+      cacheDir: this.opts.cacheDir,
+      fslabel: o.fslabel,
+      releasever: o.releasever,
+      minimize: o.minimize,
+      compression: o.compression,
+      flatSquashfs: o.flatSquashfs,
+      title: o.title,
+      product: o.product,
+      bootloader: o.bootloader,
+    });
+  }
+
+  private async runStage(s: Session, job: Job, stage: Stage, i: number, of: number, target?: { who: Identity; destdir: string }): Promise<void> {
+    const c = s.creator;
+    if (!c) throw new ImgcreateError("InvalidState", `session ${s.id} has no image in progress; start over with Mount or Create`);
+    job.abort.signal.throwIfAborted();
+    const onProgress = (p: EngineProgress): void => {
+      job.update({ fraction: p.fraction === undefined ? undefined : (i + p.fraction) / of, bytes: p.bytes, message: p.message });
+    };
+    const onLog = (l: EngineLog): void => {
+      job.log(l.priority, l.line);
+      s.log?.log(levelOfPriority(l.priority), `[${l.stage}] ${l.line}`);
+    };
+    c.on("progress", onProgress);
+    c.on("log", onLog);
+    job.update({ fraction: i / of, message: `${stage}` });
+    try {
+      const signal = job.abort.signal;
+      if (stage === "package") {
+        await fse.remove(s.outDir);
+        await fse.ensureDir(s.outDir, 0o700);
+        const files = await c.package(s.outDir, signal);
+        if (!target) throw new ImgcreateError("InvalidArgs", "package needs a destdir");
+        const delivered: string[] = [];
+        for (const f of files) delivered.push(await deliver(target.who, f, target.destdir, signal));
+        s.record.artifacts = delivered;
+        for (const d of delivered) job.log(6, `wrote ${d}`);
+      } else {
+        if (stage === "unmount") await closeShells(s.id); // a shell would keep the root busy
+        await c[stage](signal);
+      }
+    } finally {
+      c.off("progress", onProgress);
+      c.off("log", onLog);
+    }
+    job.abort.signal.throwIfAborted();
+    s.record.state = STATE_AFTER[stage];
+    await s.save();
+    this.emit("session-changed", s, ["State", "Artifacts"]);
+  }
+
+  private async finish(s: Session, job: Job, err?: unknown): Promise<void> {
+    if (err !== undefined) {
+      const e = asImgcreateError(job.abort.signal.aborted ? new ImgcreateError("Cancelled", "cancelled") : err);
+      // A stage that stopped half way releases what it took; the session can start over.
+      await this.release(s);
+      s.record.state = e.code === "Cancelled" ? "cancelled" : "failed";
+      s.log?.log(e.code === "Cancelled" ? "notice" : "error", `job ${job.n}: ${job.operation} ${e.code === "Cancelled" ? "cancelled" : "failed: " + e.message}`);
+      job.log(e.code === "Cancelled" ? 5 : 3, e.message);
+      err = e;
+    } else {
+      s.log?.info(`job ${job.n}: ${job.operation} completed`);
+    }
+    delete s.record.running;
+    s.job = undefined;
+    await s.save().catch(() => undefined);
+    job.finish(err);
+    this.emit("session-changed", s, ["State", "CurrentJob", "Artifacts"]);
+    this.trimJobs(s);
+  }
+
+  private trimJobs(s: Session): void {
+    const mine = [...this.jobs.values()].filter((j) => j.sessionId === s.id && j.finished);
+    for (const j of mine.slice(0, Math.max(0, mine.length - KEEP_FINISHED))) {
+      this.jobs.delete(j.n);
+      this.emit("job-removed", j);
+    }
+  }
+}
+
+export { KICKSTART_NAME };
