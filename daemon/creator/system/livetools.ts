@@ -1,9 +1,9 @@
 // Host tools the live steps run, and how to run them: a missing tool names its Debian package, a failed
 // tool keeps its command, exit status and last output lines (never a stack trace).
-import { execa } from "execa";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
+import { run } from "./exec.js";
 
 /** Tool (or absolute data file) → the Debian package that ships it. */
 export const LIVE_TOOLS: Record<string, string> = {
@@ -52,43 +52,24 @@ export function requireTools(tools: string[]): void {
 
 export interface RunOptions {
   signal?: AbortSignal;
-  /** Called for each output line (stdout and stderr; `\r`-separated progress counts as lines). */
+  /** Called for each output line (stdout and stderr; `\r`-redrawn progress bars count as lines). */
   onLine?: (line: string) => void;
   cwd?: string;
 }
 
-/** Runs a host tool; on failure throws ImgcreateError("Failed") with the command, status and last lines. */
+/**
+ * Runs a live tool through the engine's runner (process group, cancel, CommandError with the command,
+ * status and last lines), after checking it is installed. Resolves with its stdout.
+ */
 export async function runTool(argv: string[], opts: RunOptions = {}): Promise<string> {
-  const [cmd, ...args] = argv;
-  requireTools([cmd!]);
-  const tail: string[] = [];
-  const keep = (chunk: string): void => {
-    for (const line of chunk.split(/[\r\n]+/)) {
-      if (line.trim() === "") continue;
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      opts.onLine?.(line);
-    }
-  };
-  const child = execa(cmd!, args, {
-    all: true,
-    reject: false,
-    stdin: "ignore",
+  requireTools([argv[0]!]);
+  const res = await run(argv, {
+    signal: opts.signal,
     cwd: opts.cwd,
-    cancelSignal: opts.signal,
-    forceKillAfterDelay: 3000,
-    stripFinalNewline: false,
+    env: { LC_ALL: "C.UTF-8" },
+    onLine: (line) => {
+      for (const part of line.split("\r")) if (part.trim() !== "") opts.onLine?.(part);
+    },
   });
-  child.all?.setEncoding("utf8");
-  child.all?.on("data", keep);
-  const res = await child;
-  if (res.isCanceled) throw new ImgcreateError("Cancelled", `${cmd} was cancelled`);
-  if (res.exitCode !== 0) {
-    throw new ImgcreateError("Failed", `${cmd} failed (exit ${res.exitCode ?? res.signal}): ${tail.slice(-3).join(" / ")}`, {
-      command: argv,
-      exitCode: res.exitCode,
-      output: tail,
-    });
-  }
   return res.stdout;
 }
