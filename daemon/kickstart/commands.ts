@@ -77,7 +77,8 @@ export function runCommand(
 
 function unknownCommand(version: KickstartVersion, name: string): string {
   const names = commandNames(version);
-  const close = names.filter((n) => editDistance(n, name) <= 2).slice(0, 3);
+  const limit = name.length <= 4 ? 1 : 2;
+  const close = names.filter((n) => editDistance(n, name) <= limit).slice(0, 3);
   const hint = close.length ? `; did you mean ${close.join(" or ")}?` : "";
   return `Unknown command: ${name}${hint}`;
 }

@@ -24,16 +24,17 @@ function looksLikeOption(tok: string): boolean {
 }
 
 /** Resolves an option string, allowing an unambiguous prefix of a long option. */
-function resolveFlag(flag: string, specs: OptionSpec[]): { spec?: OptionSpec; flag?: string; error?: string } {
+function resolveFlag(cmd: string, flag: string, specs: OptionSpec[]): { spec?: OptionSpec; flag?: string; error?: string } {
   for (const s of specs) if (s.f.includes(flag)) return { spec: s, flag };
-  if (!flag.startsWith("--")) return { error: `unknown option ${flag}` };
+  const unknown = `unknown option ${flag} for ${cmd}; it takes ${listFlags(specs)}`;
+  if (!flag.startsWith("--")) return { error: unknown };
   const matches: { spec: OptionSpec; flag: string }[] = [];
   for (const s of specs) for (const f of s.f) if (f.startsWith(flag)) matches.push({ spec: s, flag: f });
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    return { error: `ambiguous option ${flag}: it could be ${matches.map((m) => m.flag).join(", ")}; write it out in full` };
+    return { error: `ambiguous option ${flag} for ${cmd}: it could be ${matches.map((m) => m.flag).join(", ")}; write it out in full` };
   }
-  return { error: `unknown option ${flag}` };
+  return { error: unknown };
 }
 
 export function convert(value: string, spec: OptionSpec, label: string): { value?: unknown; error?: string } {
@@ -100,9 +101,9 @@ export function parseOptions(
     const eq = tok.indexOf("=");
     const written = eq >= 0 ? tok.slice(0, eq) : tok;
     const inline = eq >= 0 ? tok.slice(eq + 1) : undefined;
-    const r = resolveFlag(written, flagged);
+    const r = resolveFlag(cmd, written, flagged);
     if (!r.spec) {
-      res.errors.push(`${r.error} for ${cmd}` + (r.error?.startsWith("unknown") ? `; it takes ${listFlags(flagged)}` : ""));
+      res.errors.push(r.error!);
       continue;
     }
     const spec = r.spec;
