@@ -127,8 +127,19 @@ function cleanParseArgsMessage(err: unknown): string {
 
 function suggest(words: string[]): string {
   const first = words[0]!;
-  const near = [...new Set(COMMANDS.map((c) => c.path[0]!))].filter((w) => w.startsWith(first.slice(0, 2)));
+  const near = [...new Set(COMMANDS.map((c) => c.path[0]!))].filter((w) => distance(w, first) <= 2);
   return near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(" or ")}?` : "";
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 export { GLOBAL_OPTIONS };

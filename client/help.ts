@@ -92,7 +92,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { name: "uefi", help: "Boot with UEFI firmware (OVMF)." },
       { name: "bios", help: "Boot with legacy BIOS (default)." },
-      { name: "marker", arg: "TEXT", help: "Line to wait for on the serial console (default: a login prompt)." },
+      { name: "marker", arg: "TEXT", help: "Line to wait for on the serial console (default IMGCREATE-BOOT-OK, what the example kickstart prints)." },
       { name: "timeout", arg: "SECONDS", help: "Give up after this long (default 600)." },
     ],
   },

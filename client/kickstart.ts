@@ -1,27 +1,10 @@
 // Reads a kickstart and every %include with the user's own rights (the daemon never opens a path a
 // caller names), checks it locally with the same parser the daemon uses, and returns the text + map.
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { ImgcreateError } from "../daemon/errors.js";
 import { EXIT } from "./errors.js";
-
-interface Diagnostic {
-  file: string;
-  line: number;
-  severity: "error" | "warning";
-  message: string;
-}
-interface KickstartApi {
-  parseKickstart(path: string, o: { readFile(p: string): string | undefined; version?: string; cwd?: string }): { diagnostics: Diagnostic[] };
-  collectIncludes(path: string, o: { readFile(p: string): string | undefined; cwd?: string }): Record<string, string>;
-  formatDiagnostic?(d: Diagnostic): string;
-}
-
-// The kickstart package is written in parallel; load it by name so this file builds on its own.
-const KICKSTART_MODULE = "../daemon/kickstart/index.js";
-async function kickstartApi(): Promise<KickstartApi> {
-  return (await import(KICKSTART_MODULE)) as KickstartApi;
-}
+import { parseKickstart, formatDiagnostic, type Diagnostic } from "../daemon/kickstart/index.js";
 
 export interface ReadKickstart {
   path: string;
@@ -42,12 +25,12 @@ function userReader(errors: Map<string, string>): (p: string) => string | undefi
   };
 }
 
-export function formatDiag(d: Diagnostic, api?: KickstartApi): string {
-  return api?.formatDiagnostic ? api.formatDiagnostic(d) : `${d.file}:${d.line}: ${d.severity}: ${d.message}`;
+export function formatDiag(d: Diagnostic): string {
+  return formatDiagnostic(d);
 }
 
 /** Reads and checks; throws InvalidArgs (exit 2) listing every error as FILE:LINE: error: message. */
-export async function readKickstart(path: string, version?: string): Promise<ReadKickstart> {
+export function readKickstart(path: string, version?: string): ReadKickstart {
   const readErrors = new Map<string, string>();
   const read = userReader(readErrors);
   const text = read(path);
@@ -55,15 +38,15 @@ export async function readKickstart(path: string, version?: string): Promise<Rea
     const why = readErrors.get(path) === "ENOENT" ? "no such file" : readErrors.get(path) === "EACCES" ? "permission denied" : readErrors.get(path);
     throw new ImgcreateError("InvalidArgs", `cannot read the kickstart ${path}: ${why}`, { exitCode: EXIT.usage });
   }
-  const api = await kickstartApi();
   const cwd = process.cwd();
-  const { diagnostics } = api.parseKickstart(path, { readFile: read, version, cwd });
+  // One parse gives both the check and every file it read (keyed as the parser asks: absolute paths).
+  const { diagnostics, files } = parseKickstart(resolve(path), { readFile: read, version, cwd });
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length) {
-    throw new ImgcreateError("InvalidArgs", `the kickstart has errors; fix them and try again:\n${errors.map((d) => "  " + formatDiag(d, api)).join("\n")}`, { exitCode: EXIT.usage });
+    throw new ImgcreateError("InvalidArgs", `the kickstart has errors; fix them and try again:\n${errors.map((d) => "  " + formatDiag(d)).join("\n")}`, { exitCode: EXIT.usage });
   }
-  const includes = api.collectIncludes(path, { readFile: read, cwd });
-  return { path, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d, api)) };
+  const includes = { ...files };
+  return { path, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d)) };
 }
 
 /** The image name livecd-creator would pick: the kickstart's base name without .ks / .cfg. */
@@ -72,4 +55,3 @@ export function defaultName(path: string): string {
   return base.replace(/\.(ks|cfg)$/i, "").replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || "image";
 }
 
-export { dirname };

@@ -37,7 +37,7 @@ export function bar(fraction: number | undefined, width: number): string {
 /** Cuts a line to the terminal width, by code points, never leaving control characters behind. */
 export function fit(line: string, width: number): string {
   // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\x00-\x08\x0b-\x1f\x7f]|\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\t/g, " ");
+  const clean = line.replace(/\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]/g, "").replace(/\t/g, " ");
   const chars = [...clean];
   return chars.length <= width ? clean : chars.slice(0, Math.max(0, width - 1)).join("") + "…";
 }
