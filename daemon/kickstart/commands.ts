@@ -28,6 +28,11 @@ const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | u
     `A logical volume with the name ${String(a.name)} has already been defined in volume group ${String(a.vgname)}.`],
 };
 
+/** Warnings pykickstart gives for a command class that still works. */
+const CLASS_WARNINGS: Record<string, string> = {
+  F28_Authconfig: "The authconfig command will be deprecated, use authselect instead.",
+};
+
 function first(v: unknown): string | undefined {
   return Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
 }
@@ -41,6 +46,8 @@ export function runCommand(
   const spec = info.spec;
   if (spec.status === "removed") return sink.error(l.file, l.line, removedCommandText(name));
   if (spec.status === "deprecated") return sink.warning(l.file, l.line, deprecatedCommandText(l.line, name));
+  const notice = CLASS_WARNINGS[info.className];
+  if (notice) sink.warning(l.file, l.line, notice);
   if (RAW_ARGUMENT_COMMANDS.has(info.key)) {
     if (words.length < 2) return sink.error(l.file, l.line, `${name} needs arguments, e.g. authselect select sssd`);
     raw.set(info.key, { name, file: l.file, line: l.line, args: { options: words.slice(1) } });
