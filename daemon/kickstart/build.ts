@@ -2,6 +2,7 @@
 
 import type { KickstartModel, RawCommand, Located } from "./model.js";
 import type { DiagnosticSink } from "./diagnostics.js";
+import { moduleText } from "./packages.js";
 
 type Raw = Map<string, RawCommand | RawCommand[]>;
 type A = Record<string, unknown>;
@@ -31,8 +32,22 @@ function list(raw: Raw, key: string): RawCommand[] {
 const SELINUX = ["disabled", "enforcing", "permissive"] as const;
 
 export function buildTypedFields(m: KickstartModel, raw: Raw, _sink: DiagnosticSink): void {
+  sortPackages(m);
   buildSingles(m, raw);
   buildLists(m, raw);
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** %packages lists in pykickstart's canonical order (sorted by name), so flatten round-trips exactly. */
+function sortPackages(m: KickstartModel): void {
+  const p = m.packages;
+  p.packages.sort(byName);
+  p.excludedPackages.sort(byName);
+  p.groups.sort(byName);
+  p.excludedGroups.sort(byName);
+  const text = (x: { name: string; stream?: string; profile?: string }) => moduleText(x);
+  p.modules.sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
 }
 
 function buildSingles(m: KickstartModel, raw: Raw): void {

@@ -36,3 +36,13 @@ export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => stri
     return undefined;
   },
 };
+
+/**
+ * Values stored the way flatten can write them back: pykickstart writes network --onboot only when
+ * off (on is its default), and autopart's type by name (--nolvm stores plain's number).
+ */
+export function normalizeArgs(key: string, a: Args): void {
+  if (key === "network" && a.onboot === true) a.onboot = undefined;
+  if (key === "autopart" && typeof a.type === "number") a.type = ["plain", "btrfs", "lvm", "thinp"][a.type];
+  if (key === "autopart" && a.type === "partition") a.type = "plain";
+}

@@ -7,7 +7,7 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import { commandNames, lookupCommand, type KickstartVersion } from "./versions.js";
 import { parseOptions } from "./options.js";
 import { deprecatedCommandText, deprecatedOptionText, removedCommandText } from "./messages.js";
-import { checkCommand, FREE_POSITIONALS, RAW_ARGUMENT_COMMANDS } from "./checks.js";
+import { checkCommand, FREE_POSITIONALS, normalizeArgs, RAW_ARGUMENT_COMMANDS } from "./checks.js";
 
 /** For list commands: the key that must be unique, and pykickstart's warning when it is not. */
 const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | undefined, string]> = {
@@ -62,6 +62,7 @@ export function runCommand(
   for (const w of r.warnings) sink.warning(l.file, l.line, w);
   for (const e of r.errors) sink.error(l.file, l.line, e);
   if (r.errors.length) return;
+  normalizeArgs(info.key, r.ns);
   const entry: RawCommand = { name, file: l.file, line: l.line, args: r.ns };
   for (const e of checkCommand(info.key, name, r.ns, r.seen)) sink.error(l.file, l.line, e);
   if (!spec.list) {

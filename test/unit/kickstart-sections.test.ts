@@ -31,8 +31,9 @@ kernel  # trailing comment
 `).packages;
   assert.equal(p.present, true);
   assert.deepEqual([p.file, p.line], ["a.ks", 1]);
-  assert.deepEqual(p.packages.map((x) => [x.name, x.line]), [["vim*", 2], ["kernel", 3]]);
-  assert.deepEqual(p.groups.map((g) => [g.name, g.nodefaults, g.optional]), [["core", true, false], ["base", false, true]]);
+  // Sorted by name, as pykickstart keeps them; each entry keeps its own line.
+  assert.deepEqual(p.packages.map((x) => [x.name, x.line]), [["kernel", 3], ["vim*", 2]]);
+  assert.deepEqual(p.groups.map((g) => [g.name, g.nodefaults, g.optional]), [["base", false, true], ["core", true, false]]);
   assert.equal(p.environment?.name, "workstation-product-environment");
   assert.deepEqual(p.excludedGroups.map((g) => g.name), ["dial-up"]);
   assert.deepEqual(p.excludedPackages.map((x) => x.name), ["fcoe-utils"]);
@@ -170,7 +171,7 @@ test("errors in an included file carry that file's name and line", () => {
 test("%include inside a section continues the section with the included lines", () => {
   const { m, ds } = parseTree({ "/ks/a.ks": "%packages\nvim\n%include pk.ks\nemacs\n%end\n", "/ks/pk.ks": "nano\n" });
   assert.deepEqual(ds, []);
-  assert.deepEqual(m.packages.packages.map((p) => [p.name, p.file, p.line]), [["vim", "a.ks", 2], ["nano", "pk.ks", 1], ["emacs", "a.ks", 4]]);
+  assert.deepEqual(m.packages.packages.map((p) => [p.name, p.file, p.line]), [["emacs", "a.ks", 4], ["nano", "pk.ks", 1], ["vim", "a.ks", 2]]);
 });
 
 test("a missing include is an error at the %include line naming where it looked", () => {
