@@ -10,7 +10,7 @@ const CHECKS: Record<string, (name: string, a: Args, seen: string[]) => string |
     return sources.length > 1 ? `repo ${String(a.name)}: give only one of --baseurl, --mirrorlist, --metalink` : undefined;
   },
   url: (_n, a) => {
-    const sources = ["url", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined);
+    const sources = ["url", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined && a[k] !== "");
     if (sources.length === 0) return "url needs one of --url, --mirrorlist, --metalink";
     return sources.length > 1 ? "url: give only one of --url, --mirrorlist, --metalink" : undefined;
   },
