@@ -16,6 +16,28 @@ const CHECKS: Record<string, (name: string, a: Args, seen: string[]) => string |
   },
   partition: (_n, a) => (typeof a.size === "number" && a.size < 0 ? "part --size must be a positive number of MiB" : undefined),
   btrfs: (_n, a) => (a.mountpoint === undefined ? "btrfs needs a mount point (or 'none') and its devices" : undefined),
+  keyboard: (_n, a) => {
+    const kbd = Array.isArray(a.kbd) ? a.kbd : [];
+    if (kbd.length > 1) return "A single argument is expected for the keyboard command";
+    const layouts = Array.isArray(a.x_layouts) ? a.x_layouts : [];
+    return kbd.length === 0 && !a.vc_keymap && layouts.length === 0
+      ? "One of --xlayouts, --vckeymap options with value(s) or argument is expected for the keyboard command"
+      : undefined;
+  },
+  timezone: (_n, a) => {
+    const tz = Array.isArray(a.timezone) ? a.timezone : [];
+    if (tz.length > 1) return "A single argument is expected for the timezone command";
+    const anything = tz.length > 0 || a.isUtc === true || a.nontp === true || (Array.isArray(a.ntpservers) && a.ntpservers.length > 0);
+    return anything ? undefined : "timezone needs a time zone, e.g. timezone Europe/Berlin --utc";
+  },
+  timesource: (_n, a) =>
+    a.ntp_server === undefined && a.ntp_pool === undefined && a.ntp_disable !== true
+      ? "One of --ntp-server, --ntp-pool, --ntp-disable options must be specified for timesource command."
+      : undefined,
+  services: (_n, a) =>
+    (Array.isArray(a.enabled) && a.enabled.length) || (Array.isArray(a.disabled) && a.disabled.length)
+      ? undefined
+      : "One of --disabled or --enabled must be provided.",
   sshkey: (_n, a) => (Array.isArray(a.sshkey) && a.sshkey.length === 1 ? undefined : "sshkey needs exactly one key, in quotes"),
 };
 

@@ -58,7 +58,7 @@ function partArgs(a: A): string {
 function bootloaderArgs(a: A): string {
   if (a.disabled) return " --disabled";
   let r = qopt(a.appendLine, "append") + opt(a.location, "location") + qopt(a.password, "password") + qopt(a._md5pass, "md5pass");
-  r += qlopt(a.driveorder, "driveorder") + (typeof a.timeout === "number" ? ` --timeout=${a.timeout}` : "") + opt(a.default, "default");
+  r += flag(a.upgrade, "--upgrade") + qlopt(a.driveorder, "driveorder") + (typeof a.timeout === "number" ? ` --timeout=${a.timeout}` : "") + opt(a.default, "default");
   r += flag(a.isCrypted, "--iscrypted") + opt(a.bootDrive, "boot-drive") + flag(a.leavebootorder, "--leavebootorder");
   r += flag(a.extlinux, "--extlinux") + flag(a.nombr, "--nombr") + flag(a.sdboot, "--sdboot");
   return r;
@@ -98,13 +98,15 @@ function firewall(a: A): string {
 function keyboard(a: A): string {
   const kbd = first(a.kbd);
   const layouts = list(a.x_layouts);
+  const switches = list(a.switch_options);
   if (!kbd && !layouts.length && !s(a.vc_keymap)) return "";
-  if (!s(a.vc_keymap) && !layouts.length) return `# Keyboard layouts\nkeyboard '${kbd}'\n`;
+  const switchArg = switches.length ? " --switch=" + switches.map((l) => `'${l}'`).join(",") : "";
+  // ksflatten writes the short form and drops --switch when only a legacy keymap was given; we keep it.
+  if (!s(a.vc_keymap) && !layouts.length) return `# Keyboard layouts\nkeyboard '${kbd}'${switchArg}\n`;
   let r = "# Keyboard layouts\n" + (kbd ? `# old format: keyboard ${kbd}\n# new format:\n` : "");
   r += "keyboard" + opt(a.vc_keymap, "vckeymap");
   if (layouts.length) r += " --xlayouts=" + layouts.map((l) => `'${l}'`).join(",");
-  if (list(a.switch_options).length) r += " --switch=" + list(a.switch_options).map((l) => `'${l}'`).join(",");
-  return r + "\n";
+  return r + switchArg + "\n";
 }
 
 function rootpw(a: A): string {
@@ -151,7 +153,10 @@ function user(a: A): string {
 }
 
 function clearpart(a: A): string {
-  if (a.type === undefined || a.type === null) return "";
+  // ksflatten writes nothing when no --all/--linux/--none/--list was given, losing --initlabel,
+  // --drives and the rest (its __str__ returns early on a missing type); we keep them.
+  const any = a.initAll === true || list(a.drives).length || list(a.devices).length || s(a.disklabel) || a.cdl === true;
+  if ((a.type === undefined || a.type === null) && !any) return "";
   const type = ({ 0: " --linux", 1: " --all", 2: " --none" } as Record<number, string>)[a.type as number] ?? "";
   let r = `# Partition clearing information\nclearpart${type}${flag(a.initAll, "--initlabel")}${lopt(a.drives, "drives")}`;
   r += lopt(a.devices, "list") + opt(a.disklabel, "disklabel") + flag(a.cdl, "--cdl");

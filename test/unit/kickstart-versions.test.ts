@@ -1,0 +1,85 @@
+// Every command and option of every supported version parses, and survives flatten and a re-parse.
+// The lines are generated from the version's own command table, one option at a time.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseKickstart, flatten, versions, formatDiagnostic } from "../../daemon/kickstart/index.js";
+import { COMMAND_CLASSES, VERSION_COMMANDS } from "../../daemon/kickstart/grammar/table.js";
+import type { OptionSpec } from "../../daemon/kickstart/grammar/types.js";
+import { classKey } from "../../daemon/kickstart/versions.js";
+
+function sample(o: OptionSpec): string {
+  if (o.ch) return o.ch[0]!;
+  switch (o.t) {
+    case "int": return "5";
+    case "comma": return "a,b";
+    case "bool": return "yes";
+    case "mountpoint": return "/srv";
+    default: return o.d === "device" ? "eth0" : "v1";
+  }
+}
+
+function required(opts: OptionSpec[]): string[] {
+  const words: string[] = [];
+  for (const o of opts) {
+    if (o.f.length === 0 && (o.n === undefined || o.n === 1 || o.n === "+")) words.push(sample(o));
+    else if (o.f.length > 0 && o.r) words.push(`${o.f[0]}=${sample(o)}`);
+  }
+  return words;
+}
+
+function parseText(text: string, version: string) {
+  return parseKickstart("/v.ks", { readFile: (p) => (p === "/v.ks" ? text : undefined), version });
+}
+
+/** Options pykickstart writes (and anaconda uses) only together with --encrypted. */
+const NEEDS_ENCRYPTED = new Set(["--passphrase", "--escrowcert", "--backuppassphrase", "--cipher", "--luks-version", "--pbkdf",
+  "--pbkdf-memory", "--pbkdf-time", "--pbkdf-iterations", "--hw-passphrase"]);
+
+/** What a command needs besides its required options (pykickstart checks these in parse). */
+const ONE_OF: Record<string, string[]> = {
+  keyboard: ["us"], timezone: ["Etc/UTC"], services: ["--enabled=sshd"], timesource: ["--ntp-server=ntp.example"],
+};
+
+/** Commands that do nothing without an option; ksflatten writes nothing for them either. */
+const NO_OP_ALONE = new Set(["clearpart", "selinux", "xconfig"]);
+
+/** Commands pykickstart checks beyond their syntax in ways a one-option line cannot satisfy. */
+const NEEDS_CONTEXT = new Set(["url", "btrfs", "authselect", "authconfig", "rootpw", "sshkey"]);
+
+for (const version of versions) {
+  test(`${version}: every command and option parses and round-trips through flatten`, () => {
+    const failures: string[] = [];
+    for (const [name, className] of Object.entries(VERSION_COMMANDS[version]!)) {
+      const spec = COMMAND_CLASSES[className]!;
+      if (spec.status) continue;
+      const key = classKey(className);
+      if (NEEDS_CONTEXT.has(key)) continue;
+      const base = [name, ...required(spec.opts), ...(ONE_OF[key] ?? [])];
+      // ksflatten keeps a legacy keymap given with --vckeymap/--xlayouts only as a comment; test those alone.
+      const alone = (flag: string) => key === "keyboard" && (flag === "--vckeymap" || flag === "--xlayouts");
+      const variants = [...(NO_OP_ALONE.has(key) ? [] : [base]), ...spec.opts.filter((o) => o.f.length > 0 && !o.r && !o.dep).map((o) => [
+        ...(alone(o.f[0]!) ? [name] : base),
+        ...(NEEDS_ENCRYPTED.has(o.f[0]!) ? ["--encrypted"] : []),
+        ...(o.f[0] === "--backuppassphrase" ? ["--escrowcert=v1"] : []),
+        o.k === "store" || o.k === "append" || o.k === "extend" ? `${o.f[0]}=${sample(o)}` : o.f[0]!,
+      ])];
+      for (const words of variants) {
+        const line = words.join(" ");
+        const first = parseText(line + "\n", version);
+        const errors = first.diagnostics.filter((d) => d.severity === "error");
+        if (errors.length) {
+          failures.push(`${line}: ${errors.map(formatDiagnostic).join("; ")}`);
+          continue;
+        }
+        const again = parseText(flatten(first.model), version);
+        const a = JSON.stringify((first.model.commands[key] as { args?: unknown })?.args ?? first.model.commands[key]);
+        const b = again.model.commands[key] as { args?: unknown } | { args: unknown }[] | undefined;
+        const bArgs = JSON.stringify(Array.isArray(b) ? b.map((x) => x.args) : b?.args);
+        const aArgs = Array.isArray(first.model.commands[key])
+          ? JSON.stringify((first.model.commands[key] as { args: unknown }[]).map((x) => x.args)) : a;
+        if (aArgs !== bArgs) failures.push(`${line}: flatten wrote ${JSON.stringify(flatten(first.model).split("\n").slice(2).join(" | "))}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+}
