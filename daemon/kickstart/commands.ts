@@ -28,6 +28,26 @@ const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | u
     `A logical volume with the name ${String(a.name)} has already been defined in volume group ${String(a.vgname)}.`],
 };
 
+/** Commands that cannot be used together (by class key), as pykickstart's conflictingCommands. */
+const PARTITIONING = ["partition", "raid", "volgroup", "logvol", "reqpart"];
+const CONFLICTS: Record<string, string[]> = {
+  autopart: [...PARTITIONING, "mount"],
+  mount: ["autopart", ...PARTITIONING],
+  ...Object.fromEntries(PARTITIONING.map((k) => [k, ["autopart", "mount"]])),
+  bootc: ["ostreesetup", "ostreecontainer"],
+  ostreesetup: ["ostreecontainer", "bootc"],
+  ostreecontainer: ["ostreesetup", "bootc"],
+};
+
+function conflict(key: string, name: string, raw: Map<string, RawCommand | RawCommand[]>): string | undefined {
+  for (const other of CONFLICTS[key] ?? []) {
+    const seen = raw.get(other);
+    const first = Array.isArray(seen) ? seen[0] : seen;
+    if (first) return `The ${name} and ${first.name} commands can't be used at the same time (${first.name} is at ${first.file}:${first.line}); keep one of them`;
+  }
+  return undefined;
+}
+
 /** Warnings pykickstart gives for a command class that still works. */
 const CLASS_WARNINGS: Record<string, string> = {
   F28_Authconfig: "The authconfig command will be deprecated, use authselect instead.",
@@ -46,6 +66,8 @@ export function runCommand(
   const spec = info.spec;
   if (spec.status === "removed") return sink.error(l.file, l.line, removedCommandText(name));
   if (spec.status === "deprecated") return sink.warning(l.file, l.line, deprecatedCommandText(l.line, name));
+  const clash = conflict(info.key, name, raw);
+  if (clash) return sink.error(l.file, l.line, clash);
   const notice = CLASS_WARNINGS[info.className];
   if (notice) sink.warning(l.file, l.line, notice);
   if (RAW_ARGUMENT_COMMANDS.has(info.key)) {

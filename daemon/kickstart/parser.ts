@@ -108,7 +108,13 @@ function commandLine(st: State, l: SourceLine): void {
   const trimmed = l.text.trimStart();
   if (trimmed === "" || trimmed.startsWith("#")) return;
   const split = shlexSplit(l.text, true);
-  if (!split.ok) return st.sink.error(l.file, l.line, split.message);
+  if (!split.ok) {
+    st.sink.error(l.file, l.line, split.message);
+    // A broken section header still opens its section, so its body is not read as commands.
+    const tag = trimmed.split(/\s+/)[0]!;
+    if (KNOWN_SECTIONS.has(tag)) st.section = { tag, words: [tag], file: l.file, line: l.line, body: [], ok: false, depth: l.depth };
+    return;
+  }
   const words = split.words;
   if (words.length === 0) return;
   const head = words[0]!;

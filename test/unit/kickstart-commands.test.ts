@@ -212,3 +212,9 @@ test("deprecated commands warn with pykickstart's text", () => {
   const ds = parse("install\n", "RHEL8").ds;
   assert.match(ds[0]!, /^a\.ks:1: warning: Ignoring deprecated command on line 1:  The install command has been deprecated/);
 });
+
+test("autopart and explicit partitioning conflict, reported at the later line", () => {
+  assert.deepEqual(parse("part / --size=1\nautopart\n").ds, [
+    "a.ks:2: error: The autopart and part commands can't be used at the same time (part is at a.ks:1); keep one of them",
+  ]);
+});

@@ -214,3 +214,9 @@ test("an unsupported #version= is an error at that line", () => {
 test("an unreadable root file is one error, not an exception", () => {
   assert.deepEqual(parseTree({}, "/ks/none.ks").ds, ["none.ks:0: error: cannot read kickstart file /ks/none.ks: it does not exist or is not readable"]);
 });
+
+test("a section header with a broken quote is one error; its body is not read as commands", () => {
+  assert.deepEqual(one(`%post --log="/tmp/x\necho hi\nfoo bar\n%end\nlang C\n`).ds, [
+    `a.ks:1: error: no closing quotation: the " opened here is never closed on this line`,
+  ]);
+});
