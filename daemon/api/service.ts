@@ -56,7 +56,7 @@ export class ApiService {
 
     switch (req.iface) {
       case "Manager":
-        await this.authorize(ctx, def.action, {});
+        if (def.name !== "CreateSession") await this.authorize(ctx, def.action, {});
         return this.manager(ctx);
       case "Session": {
         const s = this.findSession(targets.session);
@@ -150,8 +150,6 @@ export class ApiService {
         const o = ctx.options as CreateSessionOptions;
         const kickstart = ctx.params.kickstart as string;
         const includes = ctx.params.includes as Record<string, string>;
-        const { hasHostScripts } = await import("../sessions/registry.js");
-        if (hasHostScripts(kickstart, includes)) await this.authorize(ctx, ACTIONS.runHostScripts, { stage: "create-session" });
         const options: SessionOptions = {
           fslabel: o.fslabel,
           title: o.title,
@@ -162,7 +160,14 @@ export class ApiService {
           minimize: o.minimize,
           bootloader: o.bootloader,
         };
-        const s = await this.registry.create({ owner: await this.identity(caller), kickstart, includes, name: o.name, type: o.type, options });
+        const where = { path: o["kickstart-path"] ?? "/kickstart.ks", cwd: o.cwd ?? "/" };
+        // Parsing is a cheap check too: a broken kickstart is InvalidArgs before polkit is asked.
+        const owner = { uid: caller.uid, gid: -1 };
+        const prepared = this.registry.prepare({ owner, kickstart, includes, where, name: o.name, type: o.type, options });
+        await this.authorize(ctx, ctx.def.action, {});
+        owner.gid = (await this.identity(caller)).gid;
+        if (prepared.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, { stage: "create-session" });
+        const s = await this.registry.create(prepared);
         return sessionPath(s.id);
       }
       case "ListSessions": {

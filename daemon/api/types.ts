@@ -35,6 +35,10 @@ export interface CreateSessionOptions {
   minimize?: boolean; // b
   bootloader?: "grub" | "isolinux"; // s
   interactive?: boolean; // b: allow polkit to ask for a password (also the D-Bus message flag)
+  /** s: absolute path the client read the kickstart from (default /kickstart.ks); includes are keyed by the absolute paths the parser asks for (collectIncludes). */
+  "kickstart-path"?: string;
+  /** s: the client's working directory, against which relative %include names resolve first (default /). */
+  cwd?: string;
 }
 
 /** Options of the stage calls (a{sv}). */

@@ -15,7 +15,8 @@ export interface EngineProgress {
 }
 export interface EngineLog {
   stage: string;
-  priority: number;
+  /** The engine names it ("debug", "info", "warning", "error"); a syslog number is accepted too. */
+  priority: string | number;
   line: string;
 }
 
@@ -55,14 +56,19 @@ export interface Diagnostic {
 export interface Engine {
   /** Session types this build of the engine can make. */
   types: CreatorType[];
-  parse(kickstart: string, includes: Record<string, string>): { model: unknown; diagnostics: Diagnostic[] };
+  /** Parses the kickstart text as if read at `where.path` (includes keyed by the absolute paths the parser asks for). */
+  parse(kickstart: string, includes: Record<string, string>, where?: KickstartWhere): { model: unknown; diagnostics: Diagnostic[] };
   newCreator(type: CreatorType, model: unknown, name: string, opts: CreatorOptions): Creator;
   /** Releases what a dead daemon left in a session's work dir (its journal). */
   recover(workDir: string): Promise<void>;
 }
 
-/** The kickstart's file name as the parser sees it; includes are keyed relative to it. */
-export const KICKSTART_NAME = "kickstart.ks";
+/** Where the client read the kickstart: relative %include names resolve against these, as on the client. */
+export interface KickstartWhere {
+  path: string;
+  cwd: string;
+}
+export const DEFAULT_WHERE: KickstartWhere = { path: "/kickstart.ks", cwd: "/" };
 
 async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {
   try {
@@ -98,16 +104,16 @@ export async function loadEngine(): Promise<Engine> {
     }
   }
   const parseKickstart = (await firstExport(ksMods, "parseKickstart")) as
-    | ((path: string, o: { readFile(p: string): string | undefined }) => { model: unknown; diagnostics: Diagnostic[] })
+    | ((path: string, o: { readFile(p: string): string | undefined; cwd?: string }) => { model: unknown; diagnostics: Diagnostic[] })
     | undefined;
   const recover = (await firstExport(creatorMods, "recover")) as ((workDir: string) => Promise<void>) | undefined;
 
   return {
     types: Object.keys(ctors) as CreatorType[],
-    parse(kickstart, includes) {
+    parse(kickstart, includes, where = DEFAULT_WHERE) {
       if (!parseKickstart) throw new ImgcreateError("Failed", "this imgcreated has no kickstart parser (daemon/kickstart is not built)");
-      const files: Record<string, string> = { ...includes, [KICKSTART_NAME]: kickstart };
-      return parseKickstart(KICKSTART_NAME, { readFile: (p) => files[p] ?? files[p.replace(/^\.\//, "")] });
+      const files: Record<string, string> = { ...includes, [where.path]: kickstart };
+      return parseKickstart(where.path, { readFile: (p) => (Object.prototype.hasOwnProperty.call(files, p) ? files[p] : undefined), cwd: where.cwd });
     },
     newCreator(type, model, name, opts) {
       const C = ctors[type];

@@ -6,8 +6,8 @@ import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import fse from "fs-extra";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
-import { createSessionLogger, levelOfPriority, type Logger } from "../log.js";
-import { KICKSTART_NAME, type CreatorType, type Engine, type EngineLog, type EngineProgress } from "./engine.js";
+import { PRIORITY, createSessionLogger, levelOfPriority, type Logger } from "../log.js";
+import { DEFAULT_WHERE, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
 import { Job, type Operation } from "./job.js";
 import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
 import { deliver, type Identity } from "./deliver.js";
@@ -25,6 +25,7 @@ export interface NewSession {
   owner: Identity;
   kickstart: string;
   includes: Record<string, string>;
+  where?: KickstartWhere;
   name?: string;
   type?: CreatorType;
   options: SessionOptions;
@@ -36,8 +37,16 @@ type Stage = (typeof STAGES)[number];
 const KEEP_FINISHED = 20;
 
 /** Does the kickstart (or an include) have a %post --nochroot section? Such code runs on the host. */
-export function hasHostScripts(kickstart: string, includes: Record<string, string>): boolean {
-  return [kickstart, ...Object.values(includes)].some((t) => /^[ \t]*%post\b[^\n]*--nochroot/m.test(t));
+export function hasHostScripts(model: unknown): boolean {
+  const scripts = (model as { scripts?: { nochroot?: boolean }[] } | undefined)?.scripts ?? [];
+  return scripts.some((s) => s.nochroot === true);
+}
+
+/** A request that parsed: what create() needs, and what the API must authorize first. */
+export interface PreparedSession extends NewSession {
+  type: CreatorType;
+  where: KickstartWhere;
+  hostScripts: boolean;
 }
 
 export class SessionRegistry extends EventEmitter {
@@ -85,17 +94,24 @@ export class SessionRegistry extends EventEmitter {
     }
   }
 
-  /** Parses the kickstart (errors carry FILE:LINE) and creates the session; nothing is written before it parses. */
-  async create(req: NewSession): Promise<Session> {
+  /** Parses the kickstart (errors carry FILE:LINE, as InvalidArgs) and checks the type: no side effects. */
+  prepare(req: NewSession): PreparedSession {
     const type = req.type ?? "loop";
     if (!this.opts.engine.types.includes(type)) this.opts.engine.newCreator(type, undefined, "", { workDir: "", cacheDir: "" }); // throws the clear message
-    const { diagnostics } = this.opts.engine.parse(req.kickstart, req.includes);
+    const where = req.where ?? DEFAULT_WHERE;
+    const { model, diagnostics } = this.opts.engine.parse(req.kickstart, req.includes, where);
     const errors = diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) {
       throw new ImgcreateError("InvalidArgs", "the kickstart has errors:\n" + errors.map((d) => `${d.file}:${d.line}: ${d.message}`).join("\n"), {
         diagnostics: errors,
       });
     }
+    return { ...req, type, where, hostScripts: hasHostScripts(model) };
+  }
+
+  /** Creates a prepared session: its files and record are written before this returns. */
+  async create(req: PreparedSession): Promise<Session> {
+    const { type, where } = req;
     const id = newSessionId();
     const dir = join(this.sessionsDir, id);
     const s = new Session(
@@ -107,7 +123,8 @@ export class SessionRegistry extends EventEmitter {
         ownerGid: req.owner.gid,
         state: "created",
         options: req.options,
-        hostScripts: hasHostScripts(req.kickstart, req.includes),
+        where,
+        hostScripts: req.hostScripts,
         artifacts: [],
         createdAt: Date.now(),
       },
@@ -119,7 +136,6 @@ export class SessionRegistry extends EventEmitter {
     await s.save();
     s.log = createSessionLogger(s.logFile);
     s.log.info(`session created by uid ${req.owner.uid}: type ${type}, name ${s.record.name}`);
-    for (const d of diagnostics) s.log.warning(`${d.file}:${d.line}: ${d.message}`);
     this.sessions.set(id, s);
     this.emit("session-added", s);
     return s;
@@ -249,7 +265,7 @@ export class SessionRegistry extends EventEmitter {
     s.record.artifacts = [];
     const kickstart = await fse.readFile(s.kickstartFile, "utf8");
     const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
-    const { model } = this.opts.engine.parse(kickstart, includes);
+    const { model } = this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE);
     const o = s.record.options;
     s.creator = this.opts.engine.newCreator(s.record.type, model, s.record.name, {
       workDir: s.workDir,
@@ -273,8 +289,9 @@ export class SessionRegistry extends EventEmitter {
       job.update({ fraction: p.fraction === undefined ? undefined : (i + p.fraction) / of, bytes: p.bytes, message: p.message });
     };
     const onLog = (l: EngineLog): void => {
-      job.log(l.priority, l.line);
-      s.log?.log(levelOfPriority(l.priority), `[${l.stage}] ${l.line}`);
+      const p = typeof l.priority === "number" ? l.priority : (PRIORITY[l.priority as keyof typeof PRIORITY] ?? 6);
+      job.log(p, l.line);
+      s.log?.log(levelOfPriority(p), `[${l.stage}] ${l.line}`);
     };
     c.on("progress", onProgress);
     c.on("log", onLog);
@@ -333,4 +350,3 @@ export class SessionRegistry extends EventEmitter {
   }
 }
 
-export { KICKSTART_NAME };

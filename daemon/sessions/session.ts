@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import fse from "fs-extra";
-import type { Creator, CreatorType } from "./engine.js";
+import type { Creator, CreatorType, KickstartWhere } from "./engine.js";
 import type { Job, Operation } from "./job.js";
 import type { Logger } from "../log.js";
 
@@ -50,6 +50,8 @@ export interface SessionRecord {
   ownerGid: number;
   state: SessionState;
   options: SessionOptions;
+  /** Where the client read the kickstart (relative %includes resolve as they did there). */
+  where?: KickstartWhere;
   /** %post --nochroot present: Configure/Create need org.imgcreate.run-host-scripts. */
   hostScripts: boolean;
   artifacts: string[];
