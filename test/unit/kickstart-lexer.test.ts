@@ -78,3 +78,14 @@ test("shellQuote round-trips through the splitter", () => {
 test("blank lines, whitespace-only lines and comment lines are ignored", () => {
   assert.deepEqual(check("\n   \n# lang broken\n\t# x\nlang en_US\n"), []);
 });
+
+test("CRLF line endings are accepted; script bodies keep them", () => {
+  const r = parseKickstart("/ks/a.ks", { readFile: () => "lang C\r\n%post\r\necho hi\r\n  %end\r\n", cwd: "/ks" });
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.model.lang?.lang, "C");
+  assert.equal(r.model.scripts[0]?.body, "echo hi\r\n");
+});
+
+test("a file without a final newline still ends its last command", () => {
+  assert.deepEqual(check("lang C\nkeyboard us"), []);
+});
