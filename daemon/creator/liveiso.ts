@@ -68,9 +68,9 @@ export function liveMenu(label: string, title: string, timeout: number, append?:
   };
 }
 
-/** Every host tool this build will run, checked before any work starts. */
-function toolsFor(bootloader: LiveBootloader): string[] {
-  const tools = ["mksquashfs", "xorriso", "grub-mkimage", "/usr/lib/grub/x86_64-efi/linux.mod", "mkfs.vfat", "mmd", "mcopy", "implantisomd5"];
+/** Every host tool a live build will run (baseOn: also what reads the base ISO), checked before any work starts. */
+export function liveTools(bootloader: LiveBootloader, baseOn = false): string[] {
+  const tools = [...(baseOn ? ["unsquashfs"] : []), "mksquashfs", "xorriso", "grub-mkimage", "/usr/lib/grub/x86_64-efi/linux.mod", "mkfs.vfat", "mmd", "mcopy", "implantisomd5"];
   if (bootloader === "grub") tools.push(GRUB_BIOS_MBR);
   else tools.push("/usr/lib/ISOLINUX/isolinux.bin", "/usr/lib/syslinux/modules/bios/ldlinux.c32");
   return tools;
@@ -84,7 +84,7 @@ async function checkInputs(i: LiveIsoInput): Promise<void> {
   for (const [what, p] of [["kernel", i.kernel], ["initramfs", i.initrd]] as const) {
     if (!(await fse.pathExists(p))) throw new ImgcreateError("Failed", `the live image's ${what} ${p} is missing: no ISO was written`);
   }
-  requireTools(toolsFor(i.bootloader ?? "grub"));
+  requireTools(liveTools(i.bootloader ?? "grub"));
 }
 
 /** The squashfs: Fedora's LiveOS/rootfs.img inside, or the flat tree. */

@@ -34,6 +34,8 @@ export interface SandboxSpec {
   view: "chroot" | "host";
   /** Extra host paths writable in "host" view (LIVE_ROOT). */
   writable?: string[];
+  /** Host files to show read-only in "host" view even under the private /tmp (the script itself). */
+  readable?: string[];
   env?: Record<string, string>;
   cwd?: string;
   hostname?: string;
@@ -60,10 +62,12 @@ function common(spec: SandboxSpec): string[] {
 /** bwrap's arguments (without "bwrap" and the command). */
 export function bwrapArgs(spec: SandboxSpec): string[] {
   if (spec.view === "chroot") return ["--bind", spec.root, "/", ...common(spec)];
-  const a = ["--ro-bind", "/", "/"];
-  for (const p of [spec.root, ...(spec.writable ?? [])]) a.push("--bind", p, p);
   // A private /tmp: host /tmp is neither visible nor writable (and its sockets are unreachable).
-  return [...a, "--tmpfs", "/tmp", ...common(spec)];
+  // The writable paths (and read-only files the command needs) are bound after it, so they show through.
+  const a = ["--ro-bind", "/", "/", "--tmpfs", "/tmp"];
+  for (const p of spec.readable ?? []) a.push("--ro-bind", p, p);
+  for (const p of [spec.root, ...(spec.writable ?? [])]) a.push("--bind", p, p);
+  return [...a, ...common(spec)];
 }
 
 /** Runs argv inside the sandbox and waits; output streams through opts.onLine. */

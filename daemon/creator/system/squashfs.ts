@@ -2,7 +2,7 @@
 // LiveOS/rootfs.img inside) or from the root tree itself (flat). mksquashfs does the work on every core.
 import { cpus } from "node:os";
 import { ImgcreateError } from "../../errors.js";
-import { runTool } from "./livetools.js";
+import { requireTools, runTool } from "./livetools.js";
 
 export type SquashfsCompression = "zstd" | "xz" | "gzip" | "lz4" | "none";
 export const SQUASHFS_COMPRESSIONS: readonly SquashfsCompression[] = ["zstd", "xz", "gzip", "lz4", "none"];
@@ -40,8 +40,11 @@ export function parseSquashfsProgress(line: string): number | undefined {
 
 /** Writes `dest` (a squashfs image) from the directory `src`. */
 export async function makeSquashfs(src: string, dest: string, opts: SquashfsOptions = {}): Promise<void> {
+  requireTools(["mksquashfs"]);
+  // mksquashfs redraws its bar with \r; tr turns each redraw into a line the runner passes on at once.
   const argv = [
-    "mksquashfs", src, dest, "-noappend",
+    "bash", "-o", "pipefail", "-c", 'mksquashfs "$@" 2>&1 | stdbuf -oL tr "\\r" "\\n"', "mksquashfs",
+    src, dest, "-noappend",
     "-processors", String(Math.max(1, cpus().length)),
     ...compressionArgs(opts.compression ?? "zstd", opts.level),
     "-progress",

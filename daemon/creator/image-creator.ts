@@ -1,0 +1,317 @@
+// ImageCreator: the imgcreate engine's base class (the seed's ImageCreator). It owns the stage order
+// mount → install → configure → unmount → package, the journal, the events and the sandbox; what an
+// image type does differently lives in the protected hooks a subclass overrides.
+import type { ChildProcess, StdioOptions } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { mkdir, rm, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ImgcreateError, asImgcreateError } from "../errors.js";
+import type { KickstartModel } from "../kickstart/model.js";
+import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
+import { Journal } from "./journal.js";
+import { AptBackend } from "./packages/apt.js";
+import type { PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
+import { requestFromKickstart } from "./packages/request.js";
+import type { RunResult } from "./system/exec.js";
+import { runSandboxed, spawnSandboxed } from "./system/sandbox.js";
+import { requireTools } from "./system/tools.js";
+import {
+  DEFAULT_CACHE_DIR,
+  type CreatorEvents,
+  type CreatorOptions,
+  type CreatorState,
+  type LogPriority,
+  type ProgressEvent,
+  type Stage,
+} from "./types.js";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+export class ImageCreator extends EventEmitter<CreatorEvents> {
+  readonly name: string;
+  readonly fslabel: string;
+  readonly workDir: string;
+  readonly cacheDir: string;
+  /** The install root: the image's "/" while mounted. */
+  readonly instroot: string;
+  protected readonly journal: Journal;
+  protected readonly backend: PackageBackend;
+  private _state: CreatorState = "new";
+  private running: Stage | undefined;
+  private mounted = false;
+  /** Aborted by cleanup(), so a running stage stops before everything is released. */
+  private readonly lifetime = new AbortController();
+  private runningStage: Promise<unknown> | undefined;
+
+  constructor(
+    protected readonly ks: KickstartModel,
+    name: string,
+    protected readonly opts: CreatorOptions,
+  ) {
+    super();
+    if (!NAME.test(name)) {
+      throw new ImgcreateError("InvalidArgs", `"${name}" is not a usable image name: use letters, digits, ".", "_", "+" or "-" (at most 64)`);
+    }
+    this.name = name;
+    this.fslabel = opts.fslabel ?? name;
+    this.workDir = opts.workDir;
+    this.cacheDir = opts.cacheDir ?? DEFAULT_CACHE_DIR;
+    this.instroot = join(this.workDir, "root");
+    this.journal = new Journal(this.workDir);
+    this.backend = opts.backend ?? new AptBackend();
+  }
+
+  get state(): CreatorState {
+    return this._state;
+  }
+
+  // ---------------------------------------------------------------- hooks for subclasses
+
+  /** Check the kickstart and options before any resource is taken; throw InvalidArgs with FILE:LINE. */
+  protected async validate(): Promise<void> {}
+
+  /** Host tools this creator needs (the backend's are added). */
+  protected requiredTools(): string[] {
+    return ["bwrap"];
+  }
+
+  /** Make this.instroot an empty directory to install into (here: a plain directory). */
+  protected async mountInstroot(_signal: AbortSignal): Promise<void> {
+    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
+  }
+
+  /** Undo mountInstroot. Keep whatever stageFinalImage will need. */
+  protected async unmountInstroot(): Promise<void> {}
+
+  /** Make the image bootable (initramfs, bootloader config); runs after the kickstart settings, before %post. */
+  protected async createBootconfig(_signal: AbortSignal): Promise<void> {}
+
+  /** Write the artifacts into outDir and return their paths. */
+  protected async stageFinalImage(_outDir: string, _signal: AbortSignal): Promise<string[]> {
+    return [];
+  }
+
+  /** Packages this image type always needs (e.g. a kernel and dracut for a live image). */
+  protected getRequiredPackages(): string[] {
+    return [];
+  }
+
+  /** Packages this image type must not have. */
+  protected getExcludedPackages(): string[] {
+    return [];
+  }
+
+  /** Files written into the root after the essential packages and before the rest (the kernel) install. */
+  protected getSetupFiles(): SetupFile[] {
+    return [];
+  }
+
+  /** The kernel command line options from the kickstart's bootloader --append. */
+  protected getKernelOptions(): string {
+    return this.ks.bootloader?.append ?? "";
+  }
+
+  /** /etc/fstab of the image. */
+  protected getFstab(): string {
+    return "";
+  }
+
+  /** Where a --nochroot %post may write besides the install root ($LIVE_ROOT). */
+  protected get liveRoot(): string {
+    return join(this.workDir, "live");
+  }
+
+  // ---------------------------------------------------------------- helpers for subclasses
+
+  protected progress(stage: Stage, p: Omit<ProgressEvent, "stage">): void {
+    this.emit("progress", { stage, ...p });
+  }
+
+  protected log(stage: Stage, priority: LogPriority, line: string): void {
+    this.emit("log", { stage, priority, line });
+  }
+
+  /** Runs argv inside the sandboxed install root, its output as log lines of stage. */
+  protected runInRoot(stage: Stage, argv: string[], opts: { signal?: AbortSignal; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+    return runSandboxed({ root: this.instroot, view: "chroot", ...(opts.env ? { env: opts.env } : {}) }, argv, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      onLine: (l) => this.log(stage, "info", l),
+    });
+  }
+
+  protected rootOps(stage: Stage, signal?: AbortSignal): RootOps {
+    return new RootOps(this.instroot, (p, l) => this.log(stage, p, l), signal);
+  }
+
+  // ---------------------------------------------------------------- the stages
+
+  private async stage<T>(stage: Stage, from: CreatorState[], to: CreatorState, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.running) throw new ImgcreateError("InvalidState", `cannot ${stage}: ${this.running} is still running`);
+    if (!from.includes(this._state)) {
+      throw new ImgcreateError("InvalidState", `cannot ${stage} now: the image is ${this._state} (${stage} needs it ${from.join(" or ")})`, {
+        state: this._state,
+      });
+    }
+    const s = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+    if (s.aborted) throw new ImgcreateError("Cancelled", `${stage} cancelled`);
+    this.running = stage;
+    const p = (async () => {
+      try {
+        this.progress(stage, { fraction: 0, message: `${stage} started` });
+        const result = await fn(s);
+        this._state = to;
+        this.progress(stage, { fraction: 1, message: `${stage} done` });
+        return result;
+      } catch (err) {
+        this._state = "failed";
+        const e = s.aborted ? new ImgcreateError("Cancelled", `${stage} cancelled`) : asImgcreateError(err);
+        this.log(stage, "error", e.message);
+        throw e;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.runningStage = p;
+    return p;
+  }
+
+  async mount(signal?: AbortSignal): Promise<void> {
+    await this.stage("mount", ["new"], "mounted", signal, async (s) => {
+      await this.validate();
+      await requireTools([...new Set([...this.requiredTools(), ...this.backend.tools])]);
+      await mkdir(this.workDir, { recursive: true, mode: 0o700 });
+      this.mounted = true;
+      await this.mountInstroot(s);
+    });
+  }
+
+  /** The package request: %packages plus what this image type requires or forbids. */
+  protected packageRequest(): PackageRequest {
+    const req = requestFromKickstart(this.ks.packages);
+    for (const name of this.getRequiredPackages()) req.packages.push({ name });
+    for (const name of this.getExcludedPackages()) req.excludes.push({ name });
+    return req;
+  }
+
+  async install(signal?: AbortSignal): Promise<void> {
+    await this.stage("install", ["mounted"], "installed", signal, async (s) => {
+      await this.backend.install(
+        this.packageRequest(),
+        { repos: this.ks.repos, addon: this.ks.imgcreate, ...(this.opts.releasever ? { releasever: this.opts.releasever } : {}) },
+        {
+          root: this.instroot,
+          workDir: this.workDir,
+          cacheDir: this.cacheDir,
+          journal: this.journal,
+          signal: s,
+          setupFiles: this.getSetupFiles(),
+          progress: (p) => this.progress("install", p),
+          log: (priority, line) => this.log("install", priority, line),
+        },
+      );
+    });
+  }
+
+  async configure(signal?: AbortSignal): Promise<void> {
+    await this.stage("configure", ["installed"], "configured", signal, async (s) => {
+      const ops = this.rootOps("configure", s);
+      this.progress("configure", { fraction: 0.1, message: "applying the kickstart settings" });
+      await applyKickstart(this.ks, ops, this.getFstab());
+      this.progress("configure", { fraction: 0.4, message: "creating the boot configuration" });
+      await this.createBootconfig(s);
+      this.progress("configure", { fraction: 0.6, message: "running %post scripts" });
+      await this.withHostResolver(ops, async () => {
+        await this.journal.take("file", { path: this.liveRoot }, () => mkdir(this.liveRoot, { recursive: true }));
+        await runPostScripts(this.ks.scripts, { ops, scratch: join(this.workDir, "scripts"), liveRoot: this.liveRoot, signal: s });
+      });
+    });
+  }
+
+  /** %post gets the host's DNS resolver (as livecd-tools copies resolv.conf in); the image's own is put back after. */
+  private async withHostResolver(ops: RootOps, fn: () => Promise<void>): Promise<void> {
+    const saved = join(this.workDir, "resolv.conf.image");
+    const original = await ops.sh('if [ -L /etc/resolv.conf ]; then echo "L:$(readlink /etc/resolv.conf)"; elif [ -f /etc/resolv.conf ]; then echo F; cat /etc/resolv.conf; else echo N; fi');
+    await writeFile(saved, original.stdout);
+    const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    await ops.sh("rm -f /etc/resolv.conf && cat > /etc/resolv.conf", [], { input: host });
+    try {
+      await fn();
+    } finally {
+      const [kind, ...rest] = original.stdout.split("\n");
+      if (kind?.startsWith("L:")) await ops.sh('rm -f /etc/resolv.conf && ln -s "$1" /etc/resolv.conf', [kind.slice(2)]);
+      else if (kind === "F") await ops.sh("rm -f /etc/resolv.conf && cat > /etc/resolv.conf", [], { input: rest.join("\n").replace(/\n$/, "") });
+      else await ops.sh("rm -f /etc/resolv.conf");
+      await rm(saved, { force: true });
+    }
+  }
+
+  async unmount(signal?: AbortSignal): Promise<void> {
+    const from: CreatorState[] = ["mounted", "installed", "configured"];
+    if (this._state === "failed" && this.mounted) from.push("failed");
+    await this.stage("unmount", from, "unmounted", signal, async () => {
+      await this.unmountInstroot();
+      this.mounted = false;
+    });
+  }
+
+  async package(outDir: string, signal?: AbortSignal): Promise<string[]> {
+    return this.stage("package", ["unmounted"], "packaged", signal, async (s) => {
+      await mkdir(outDir, { recursive: true });
+      return this.stageFinalImage(outDir, s);
+    });
+  }
+
+  /** The whole build in one call. On failure the creator is left for cleanup(), as livecd-creator does. */
+  async create(outDir: string, signal?: AbortSignal): Promise<string[]> {
+    await this.mount(signal);
+    await this.install(signal);
+    await this.configure(signal);
+    await this.unmount(signal);
+    return this.package(outDir, signal);
+  }
+
+  /**
+   * Starts argv inside the sandboxed install root, in its own session and process group (the
+   * daemon's remote shell). The process is journaled until it exits.
+   */
+  spawnInRoot(argv: string[], opts: { stdio?: StdioOptions; env?: Record<string, string> } = {}): ChildProcess {
+    if (!["installed", "configured"].includes(this._state) || this.running) {
+      throw new ImgcreateError("InvalidState", `cannot start a shell now: the image is ${this.running ? `busy (${this.running})` : this._state}; it needs to be installed and mounted`);
+    }
+    const child = spawnSandboxed({ root: this.instroot, view: "chroot", env: { TERM: "xterm-256color", HOME: "/root", ...opts.env } }, argv, {
+      ...(opts.stdio ? { stdio: opts.stdio } : {}),
+    });
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      void this.journal.take("process", { pid, argv }, async () => undefined).then(({ id }) => {
+        child.once("exit", () => void this.journal.release(id).catch(() => undefined));
+      });
+    }
+    return child;
+  }
+
+  /** An interactive root shell in the install root for in-process users (the seed's launch_shell). */
+  async launchShell(): Promise<number> {
+    const child = this.spawnInRoot(["/bin/bash", "-l"], { stdio: "inherit" });
+    return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+  }
+
+  /**
+   * Stops a running stage, then releases everything (newest first): processes, mounts, loop devices,
+   * temporary files, and the journal itself. Safe to call in any state and more than once.
+   */
+  async cleanup(): Promise<void> {
+    this.lifetime.abort();
+    await this.runningStage?.catch(() => undefined);
+    try {
+      await this.journal.releaseAll();
+    } catch (err) {
+      this._state = "failed";
+      throw asImgcreateError(err);
+    }
+    this.mounted = false;
+    await rm(this.journal.path, { force: true });
+    this._state = "cleaned";
+  }
+}

@@ -1,0 +1,8 @@
+// The imgcreate engine: what the daemon (and in-process root users and tests) import.
+export { ImageCreator } from "./image-creator.js";
+export { LoopImageCreator } from "./loop-image-creator.js";
+export { recover, outstanding, JOURNAL_NAME } from "./journal.js";
+export * from "./types.js";
+export type { PackageBackend, PackageRequest, RepoConfig, SetupFile, InstallContext } from "./packages/backend.js";
+export { AptBackend } from "./packages/apt.js";
+export { requireTools, TOOL_PACKAGES } from "./system/tools.js";

@@ -1,0 +1,108 @@
+// LoopImageCreator: the install root is a filesystem (ext4 by default, or the kickstart's fstype) in a
+// sparse file, attached to a loop device and mounted. package() writes <name>.img: checked clean,
+// shrunk to its minimum and re-sparsified (unless opts.minimize is false).
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ImgcreateError } from "../errors.js";
+import { rootPartition } from "../kickstart/model.js";
+import { run } from "./system/exec.js";
+import { checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
+import * as loop from "./system/loop.js";
+import * as mounts from "./system/mount.js";
+import { ImageCreator } from "./image-creator.js";
+
+export class LoopImageCreator extends ImageCreator {
+  /** The filesystem image file while the session lives (package() moves it out). */
+  protected get imagePath(): string {
+    return join(this.workDir, "rootfs.img");
+  }
+  protected loopDevice: string | undefined;
+  private loopId: number | undefined;
+  private mountId: number | undefined;
+
+  /** Root filesystem type and size (MiB) by livecd-creator's rule (last sized `part /`, first typed one). */
+  protected get rootFs(): { fstype: string; sizeMiB: number } {
+    const r = rootPartition(this.ks);
+    return { fstype: r.fstype, sizeMiB: r.sizeMiB };
+  }
+
+  protected override async validate(): Promise<void> {
+    await super.validate();
+    for (const p of this.ks.parts.filter((x) => x.mountpoint === "/")) {
+      if (p.sizeMiB !== undefined && p.sizeMiB <= 0) {
+        throw new ImgcreateError("InvalidArgs", `${p.file}:${p.line}: part / --size must be a positive number of MiB (got ${p.sizeMiB})`, { file: p.file, line: p.line });
+      }
+    }
+    const r = rootPartition(this.ks);
+    const at = r.file !== undefined ? `${r.file}:${r.line}: ` : "";
+    let t;
+    try {
+      t = fsType(r.fstype);
+    } catch (err) {
+      throw new ImgcreateError("InvalidArgs", `${at}${(err as Error).message}`, { file: r.file, line: r.line });
+    }
+    if (this.fslabel.length > t.labelMax) {
+      throw new ImgcreateError("InvalidArgs", `filesystem label "${this.fslabel}" is longer than ${r.fstype} allows (${t.labelMax}); pass a shorter fslabel`);
+    }
+    if (r.sizeMiB < 64) throw new ImgcreateError("InvalidArgs", `${at}part / --size=${r.sizeMiB} is too small for a root filesystem (at least 64 MiB)`);
+  }
+
+  protected override requiredTools(): string[] {
+    return [...super.requiredTools(), "losetup", "mount", "umount", "fallocate", ...fsType(this.rootFs.fstype).tools];
+  }
+
+  protected override getFstab(): string {
+    return `/dev/root  /  ${this.rootFs.fstype}  defaults,noatime  0 0\n`;
+  }
+
+  protected override async mountInstroot(signal: AbortSignal): Promise<void> {
+    const { fstype, sizeMiB } = this.rootFs;
+    this.progress("mount", { fraction: 0.1, message: `creating a ${sizeMiB} MiB ${fstype} filesystem` });
+    await this.journal.take("file", { path: this.imagePath }, () => makeFilesystem(this.imagePath, fstype, this.fslabel, sizeMiB, { signal }));
+    const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
+    this.journal.note(id, { device: dev });
+    this.loopId = id;
+    this.loopDevice = dev;
+    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
+    this.progress("mount", { fraction: 0.6, message: `mounting ${dev} on the install root` });
+    const m = await this.journal.take("mount", { path: this.instroot }, () => mounts.mount(dev, this.instroot, { type: fstype }));
+    this.mountId = m.id;
+  }
+
+  protected override async unmountInstroot(): Promise<void> {
+    if (this.mountId !== undefined) await this.journal.release(this.mountId);
+    this.mountId = undefined;
+    if (this.loopId !== undefined) await this.journal.release(this.loopId);
+    this.loopId = undefined;
+    this.loopDevice = undefined;
+  }
+
+  protected override async stageFinalImage(outDir: string, signal: AbortSignal): Promise<string[]> {
+    const { fstype } = this.rootFs;
+    const onLine = (l: string) => this.log("package", "debug", l);
+    this.progress("package", { fraction: 0.1, message: `checking the ${fstype} filesystem` });
+    await checkFilesystem(this.imagePath, fstype, { signal, onLine });
+    if (this.opts.minimize !== false) {
+      this.progress("package", { fraction: 0.4, message: "shrinking the filesystem to its minimum" });
+      const { before, after } = await minimize(this.imagePath, fstype, { signal, onLine });
+      this.log("package", "info", `image shrunk from ${before} to ${after} bytes`);
+    }
+    const dest = join(outDir, `${this.name}.img`);
+    this.progress("package", { fraction: 0.8, message: `writing ${dest}` });
+    await moveSparse(this.imagePath, dest, signal);
+    return [dest];
+  }
+}
+
+/** Moves a sparse file: a rename on the same filesystem, else a copy that keeps the holes. */
+async function moveSparse(from: string, to: string, signal: AbortSignal): Promise<void> {
+  await mkdir(join(to, ".."), { recursive: true });
+  try {
+    await rename(from, to);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+  }
+  await run(["cp", "--sparse=always", from, to], { signal });
+  await rm(from, { force: true });
+}

@@ -1,0 +1,46 @@
+// The engine's public types: options, stages, states and the events it emits.
+import type { PackageBackend } from "./packages/backend.js";
+
+export interface CreatorOptions {
+  /** The session's private directory: install root, image file and journal live here. */
+  workDir: string;
+  /** Shared package cache (default /var/cache/imgcreated). */
+  cacheDir?: string;
+  /** Filesystem label (default: the image name). */
+  fslabel?: string;
+  /** Distribution release (apt suite) when the kickstart's %addon org_imgcreate names none. */
+  releasever?: string;
+  /** Shrink the image to its minimum in package() (default true). */
+  minimize?: boolean;
+  /** Package manager (default: apt via mmdebstrap). */
+  backend?: PackageBackend;
+}
+
+export const DEFAULT_CACHE_DIR = "/var/cache/imgcreated";
+
+export type Stage = "mount" | "install" | "configure" | "unmount" | "package" | "cleanup";
+
+/** new → mounted → installed → configured → unmounted → packaged; any failure → failed; cleanup() → cleaned. */
+export type CreatorState = "new" | "mounted" | "installed" | "configured" | "unmounted" | "packaged" | "failed" | "cleaned";
+
+export interface ProgressEvent {
+  stage: Stage;
+  /** 0..1 within the stage, when known. */
+  fraction?: number;
+  /** Bytes done (downloaded, written), when meaningful. */
+  bytes?: number;
+  message: string;
+}
+
+export type LogPriority = "debug" | "info" | "warning" | "error";
+
+export interface LogEvent {
+  stage: Stage;
+  priority: LogPriority;
+  line: string;
+}
+
+export interface CreatorEvents {
+  progress: [ProgressEvent];
+  log: [LogEvent];
+}
