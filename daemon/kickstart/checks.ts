@@ -51,6 +51,8 @@ export const RAW_ARGUMENT_COMMANDS = new Set(["authselect", "authconfig"]);
 
 /** Commands that take free positional words after their options, and where those go. */
 export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => string | undefined> = {
+  // zerombr ignores words after it (with a warning, as pykickstart).
+  zerombr: () => undefined,
   btrfs: (a, w) => {
     if (w.length === 0) return "btrfs needs a mount point (or 'none') and its devices";
     a.mountpoint = w[0]!.startsWith("/") ? w[0]!.replace(/\/+$/, "") || "/" : w[0];

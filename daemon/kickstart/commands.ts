@@ -53,6 +53,21 @@ const CLASS_WARNINGS: Record<string, string> = {
   F28_Authconfig: "The authconfig command will be deprecated, use authselect instead.",
 };
 
+/** Warnings pykickstart's parse gives for some values, by command class (RHEL9's timezone). */
+const VALUE_WARNINGS: Record<string, (words: string[], a: Record<string, unknown>) => string[]> = {
+  F33_Timezone: (words, a) => [
+    ...(words.includes("--isUtc")
+      ? ["The option --isUtc will be deprecated in future releases. Please modify your kickstart file to replace this option with its preferred alias --utc."]
+      : []),
+    ...(Array.isArray(a.ntpservers) && a.ntpservers.length
+      ? ["The option --ntpservers will be deprecated in future releases. Please modify your kickstart file to replace this option with timesource --ntp-server <server hostname> command invocation, one per NTP server."]
+      : []),
+    ...(a.nontp === true
+      ? ["The option --nontp will be deprecated in future releases. Please modify your kickstart file to replace this option with timesource --ntp-disable command invocation."]
+      : []),
+  ],
+};
+
 function first(v: unknown): string | undefined {
   return Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
 }
@@ -81,9 +96,13 @@ export function runCommand(
     const e = free(r.ns, r.extra);
     if (e) r.errors.push(e);
   }
+  if (info.key === "zerombr" && r.extra.length) {
+    r.warnings.push(`Ignoring deprecated option on line ${l.line}:  The zerombr command no longer takes any options.  In future releases, this will result in a fatal error from kickstart.  Please modify your kickstart file to remove any options.`);
+  }
   for (const w of r.warnings) sink.warning(l.file, l.line, w);
   for (const e of r.errors) sink.error(l.file, l.line, e);
   if (r.errors.length) return;
+  for (const w of VALUE_WARNINGS[info.className]?.(words, r.ns) ?? []) sink.warning(l.file, l.line, w);
   normalizeArgs(info.key, r.ns);
   const entry: RawCommand = { name, file: l.file, line: l.line, args: r.ns };
   for (const e of checkCommand(info.key, name, r.ns, r.seen)) sink.error(l.file, l.line, e);

@@ -218,3 +218,10 @@ test("autopart and explicit partitioning conflict, reported at the later line", 
     "a.ks:2: error: The autopart and part commands can't be used at the same time (part is at a.ks:1); keep one of them",
   ]);
 });
+
+test("zerombr ignores words after it with pykickstart's warning; RHEL9 timezone warns about --isUtc", () => {
+  assert.match(parse("zerombr yes\n").ds[0]!, /^a\.ks:1: warning: Ignoring deprecated option on line 1:  The zerombr command no longer takes any options\./);
+  assert.deepEqual(parse("timezone Etc/UTC --isUtc\n", "RHEL9").ds, [
+    "a.ks:1: warning: The option --isUtc will be deprecated in future releases. Please modify your kickstart file to replace this option with its preferred alias --utc.",
+  ]);
+});
