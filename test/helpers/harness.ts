@@ -57,6 +57,10 @@ export interface HarnessOptions {
   daemonFrom?: "source" | "dist";
   /** polkit rules (JavaScript) to install instead of TEST_RULES, e.g. the example rules file. */
   rules?: string;
+  /** Runs under the machine-wide lock before anything is installed or started (e.g. a real install). */
+  setup?: () => Promise<void>;
+  /** Runs under the lock in stop(), after everything of the harness is stopped and removed. */
+  teardown?: () => Promise<void>;
   /** How long to wait for another harness on this machine to finish (default 30 min). */
   lockTimeoutSec?: number;
 }
@@ -189,6 +193,7 @@ class RealHarness implements Harness {
     this.stateDir = join(this.dir, "state");
     this.logs = { bus: join(this.dir, "bus.log"), polkitd: join(this.dir, "polkitd.log"), daemon: join(this.dir, "daemon.log") };
     this.users = await ensureTestUsers();
+    await this.opts.setup?.();
     // polkitd reads actions and rules when it starts: put ours in place first.
     this.installed.push(new InstalledFile(POLICY_DEST, readFileSync(POLICY_SRC)));
     this.installed.push(new InstalledFile(RULES_DEST, this.opts.rules ?? TEST_RULES));
@@ -334,6 +339,7 @@ class RealHarness implements Harness {
     await step(() => this.bus && stopChild(this.bus.child));
     for (const f of this.installed.reverse()) await step(() => f.restore());
     await step(() => this.dir && rmSync(this.dir, { recursive: true, force: true }));
+    if (this.opts.teardown) await step(this.opts.teardown);
     this.detachHandlers();
     // Checked while we still hold the lock: the next harness's polkitd is not ours to blame.
     if (opts.assertNoLeaks) await step(() => assertNoLeaks({ tmp: false }));
