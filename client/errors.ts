@@ -42,7 +42,9 @@ export function describeError(err: unknown): string {
   const msg = e.message.replace(/^error:\s*/i, "");
   switch (e.code) {
     case "NotAuthorized":
-      return /imgbuilders|administrator/.test(msg) ? `not authorized: ${msg}` : `not authorized: ${msg}; ask an administrator to add you to the group imgbuilders`;
+      if (/imgbuilders/.test(msg)) return `not authorized: ${msg}`;
+      if (/org\.imgcreate\.(shell|run-host-scripts|manage-others)/.test(msg)) return `not authorized: ${msg}`;
+      return `not authorized: ${msg}; ask an administrator to add you to the group imgbuilders`;
     case "NotOwner":
       return `not your session: ${msg}; only its owner (or an administrator) may do that`;
     case "InvalidState":

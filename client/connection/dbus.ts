@@ -9,6 +9,7 @@ import type { JobProperties, SessionProperties } from "../../daemon/api/types.js
 import { unreachableError } from "../errors.js";
 import { ClientJob, codeOfErrorName, isEndStatus } from "./job.js";
 import { openPtyChannel } from "./pty.js";
+import { wrapWithExitMarker } from "./exit-marker.js";
 import type { Connection, JobHandle, SessionInfo, SessionOptions, ShellChannel, Stage } from "./types.js";
 
 const { Message, Variant } = dbus;
@@ -183,7 +184,8 @@ export class DBusConnection implements Connection {
   async openShell(id: string, argv: string[], size: { rows: number; cols: number }): Promise<ShellChannel> {
     const term = process.env["TERM"] && /^[A-Za-z0-9._+-]+$/.test(process.env["TERM"]) ? process.env["TERM"] : "xterm-256color";
     const opts = toVariants({ term, rows: size.rows, cols: size.cols }, new Set(["rows", "cols"]));
-    const r = await this.rawCall(sessionPath(id), INTERFACES.Session, "OpenShell", "asa{sv}", [argv, opts]);
+    // The pty carries no exit status: the command is wrapped to print it (see exit-marker.ts).
+    const r = await this.rawCall(sessionPath(id), INTERFACES.Session, "OpenShell", "asa{sv}", [wrapWithExitMarker(argv), opts]);
     const fd = r.body[0];
     if (typeof fd !== "number") {
       throw new ImgcreateError("Failed", "the D-Bus connection cannot receive file descriptors (node module usocket missing); use --transport socket");

@@ -4,8 +4,9 @@
 import { createRequire } from "node:module";
 import { write } from "node:fs";
 import tty from "node:tty";
-import { PassThrough, Writable } from "node:stream";
+import { Writable } from "node:stream";
 import type { ShellChannel } from "./types.js";
+import { ExitMarkerFilter } from "./exit-marker.js";
 
 interface PtyNative {
   resize(fd: number, cols: number, rows: number): void;
@@ -39,12 +40,12 @@ function fdWriter(fd: number): Writable {
 }
 
 /**
- * Wraps a pty master fd. `status` is the exit status when the daemon reports it; when it cannot
- * (undefined), the channel's exit is 0 if the pty closed normally.
+ * Wraps a pty master fd. The exit status comes from the daemon when it reports one (`status`), else from
+ * the marker the wrapped command prints (exit-marker.ts); with neither, the shell was hung up: 129.
  */
 export function openPtyChannel(fd: number, status: Promise<number | undefined>): ShellChannel {
   const reader = new tty.ReadStream(fd);
-  const output = new PassThrough();
+  const output = new ExitMarkerFilter();
   let closed = false;
   const ended = new Promise<void>((resolve) => {
     reader.on("data", (d: Buffer) => output.write(d));
@@ -55,9 +56,11 @@ export function openPtyChannel(fd: number, status: Promise<number | undefined>):
   });
   const exit = ended.then(async () => {
     output.end();
+    const marked = await output.status;
+    if (marked !== undefined) return marked;
     // The daemon's report may come just after the pty closes; wait a moment for it.
     const s = await Promise.race([status, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]);
-    return s ?? 0;
+    return s ?? 129;
   });
   return {
     input: fdWriter(fd),
