@@ -65,6 +65,13 @@ const rows: [string, number][] = [
   }, 50)],
 ];
 
+// Large inputs a caller could send the daemon: they must stay linear.
+const bigPackages = "%packages\n" + Array.from({ length: 100_000 }, (_, i) => (i % 3 ? `pkg${i}` : `-pkg${i - 1}`)).join("\n") + "\n%end\n";
+const bigRepos = Array.from({ length: 20_000 }, (_, i) => `repo --name=r${i % 5000} --baseurl=http://x/${i}`).join("\n") + "\n";
+const parseText = (text: string) => parseKickstart("/big.ks", { readFile: () => text });
+rows.push(["100 000 %packages lines", median(() => parseText(bigPackages), 5)]);
+rows.push(["20 000 repo lines (15 000 duplicate names)", median(() => parseText(bigRepos), 5)]);
+
 const base = rows[1]![1];
 console.log("kickstart parse benchmark (median ms; ratio to the in-memory workstation parse)");
 for (const [name, ms] of rows) console.log(`  ${name.padEnd(58)} ${ms.toFixed(3).padStart(9)} ms  x${(ms / base).toFixed(2)}`);

@@ -68,6 +68,8 @@ const VALUE_WARNINGS: Record<string, (words: string[], a: Record<string, unknown
   ],
 };
 
+const seenKeys = new WeakMap<RawCommand[], Set<string>>();
+
 function first(v: unknown): string | undefined {
   return Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
 }
@@ -118,7 +120,11 @@ export function runCommand(
   const dup = DUPLICATE_KEYS[info.key];
   if (dup) {
     const [key, message] = dup(r.ns);
-    if (key !== undefined && list.some((o) => dup(o.args)[0] === key)) sink.warning(l.file, l.line, message);
+    // A set of the keys so far, kept beside the list, so many entries stay linear.
+    let keys = seenKeys.get(list);
+    if (!keys) seenKeys.set(list, (keys = new Set()));
+    if (key !== undefined && keys.has(key)) sink.warning(l.file, l.line, message);
+    if (key !== undefined) keys.add(key);
   }
   list.push(entry);
   raw.set(info.key, list);

@@ -3,7 +3,7 @@
 
 import type { OptionSpec } from "./grammar/types.js";
 import type { KickstartVersion } from "./versions.js";
-import type { PackagesSection } from "./model.js";
+import type { GroupEntry, ModuleEntry, PackageEntry, PackagesSection } from "./model.js";
 import { parseOptions } from "./options.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { deprecatedOptionText } from "./messages.js";
@@ -65,60 +65,81 @@ export function handlePackagesHeader(
   if (ns.retries !== undefined) pk.retries = ns.retries as number;
 }
 
-/** One body line of %packages, applied as pykickstart does (later lines override earlier ones). */
-export function handlePackagesLine(pk: PackagesSection, text: string, file: string, line: number, sink: DiagnosticSink): void {
-  const s = text.split("#")[0]!.trim();
-  if (s === "") return;
-  const loc = { file, line };
-  if (s.startsWith("@^")) {
-    const name = s.slice(2).trim();
-    if (name === "") return sink.error(file, line, "'@^' needs an environment name, e.g. @^workstation-product-environment");
-    pk.environment = { name, ...loc };
-  } else if (s.startsWith("@")) {
-    addGroup(pk, s.slice(1), file, line, sink);
-  } else if (s.startsWith("-")) {
-    const rest = s.slice(1).trim();
-    if (rest === "") return sink.error(file, line, "'-' needs a package or @group name to exclude");
-    if (rest.startsWith("@^") && pk.environment?.name === rest.slice(2)) {
-      delete pk.environment;
-    } else if (rest.startsWith("@")) {
-      const name = rest.slice(1).trim();
-      pk.groups = pk.groups.filter((g) => g.name !== name);
-      pk.modules = pk.modules.filter((m) => m.source !== "packages" || moduleText(m) !== name);
-      pk.excludedGroups.push({ name, nodefaults: false, optional: false, ...loc });
-    } else {
-      pk.packages = pk.packages.filter((p) => p.name !== rest);
-      if (!pk.excludedPackages.some((p) => p.name === rest)) pk.excludedPackages.push({ name: rest, ...loc });
-    }
-  } else {
-    pk.excludedPackages = pk.excludedPackages.filter((p) => p.name !== s);
-    if (!pk.packages.some((p) => p.name === s)) pk.packages.push({ name: s, ...loc });
-  }
-}
+/**
+ * The %packages body lists while parsing, in maps so that a huge section stays linear (the daemon
+ * parses text from any caller). finish() writes them into the model's section.
+ */
+export class PackageLists {
+  private readonly packages = new Map<string, PackageEntry>();
+  private readonly excluded = new Map<string, PackageEntry>();
+  private readonly groups = new Map<string, GroupEntry>();
+  private readonly excludedGroups: GroupEntry[] = [];
+  private readonly modules = new Map<string, ModuleEntry>();
 
-function addGroup(pk: PackagesSection, rest: string, file: string, line: number, sink: DiagnosticSink): void {
-  let nodefaults = false;
-  let optional = false;
-  const words: string[] = [];
-  for (const w of rest.split(/\s+/).filter((x) => x !== "")) {
-    if (w.length > 2 && "--nodefaults".startsWith(w)) nodefaults = true;
-    else if (w.length > 2 && "--optional".startsWith(w)) optional = true;
-    else words.push(w);
+  constructor(private readonly pk: PackagesSection) {}
+
+  /** One body line, applied as pykickstart does (later lines override earlier ones). */
+  line(text: string, file: string, line: number, sink: DiagnosticSink): void {
+    const s = text.split("#")[0]!.trim();
+    if (s === "") return;
+    const loc = { file, line };
+    if (s.startsWith("@^")) {
+      const name = s.slice(2).trim();
+      if (name === "") return sink.error(file, line, "'@^' needs an environment name, e.g. @^workstation-product-environment");
+      this.pk.environment = { name, ...loc };
+    } else if (s.startsWith("@")) {
+      this.group(s.slice(1), file, line, sink);
+    } else if (s.startsWith("-")) {
+      const rest = s.slice(1).trim();
+      if (rest === "") return sink.error(file, line, "'-' needs a package or @group name to exclude");
+      if (rest.startsWith("@^") && this.pk.environment?.name === rest.slice(2)) {
+        delete this.pk.environment;
+      } else if (rest.startsWith("@")) {
+        const name = rest.slice(1).trim();
+        this.groups.delete(name);
+        this.modules.delete(name);
+        this.excludedGroups.push({ name, nodefaults: false, optional: false, ...loc });
+      } else {
+        this.packages.delete(rest);
+        if (!this.excluded.has(rest)) this.excluded.set(rest, { name: rest, ...loc });
+      }
+    } else {
+      this.excluded.delete(s);
+      if (!this.packages.has(s)) this.packages.set(s, { name: s, ...loc });
+    }
   }
-  if (nodefaults && optional) return sink.error(file, line, "Group cannot specify both --nodefaults and --optional");
-  const name = words.join(" ");
-  if (name === "") return sink.error(file, line, "'@' needs a group name, e.g. @core");
-  const m = /^([^:\s]+):([^/\s]*)(?:\/(\S*))?$/.exec(name);
-  if (m) {
-    if (pk.modules.some((x) => x.source === "packages" && moduleText(x) === name)) return;
-    pk.modules.push({
-      name: m[1]!, ...(m[2] ? { stream: m[2] } : {}), ...(m[3] ? { profile: m[3] } : {}),
-      enabled: true, source: "packages", file, line,
-    });
-    return;
+
+  private group(rest: string, file: string, line: number, sink: DiagnosticSink): void {
+    let nodefaults = false;
+    let optional = false;
+    const words: string[] = [];
+    for (const w of rest.split(/\s+/).filter((x) => x !== "")) {
+      if (w.length > 2 && "--nodefaults".startsWith(w)) nodefaults = true;
+      else if (w.length > 2 && "--optional".startsWith(w)) optional = true;
+      else words.push(w);
+    }
+    if (nodefaults && optional) return sink.error(file, line, "Group cannot specify both --nodefaults and --optional");
+    const name = words.join(" ");
+    if (name === "") return sink.error(file, line, "'@' needs a group name, e.g. @core");
+    const m = /^([^:\s]+):([^/\s]*)(?:\/(\S*))?$/.exec(name);
+    if (m) {
+      if (this.modules.has(name)) return;
+      this.modules.set(name, {
+        name: m[1]!, ...(m[2] ? { stream: m[2] } : {}), ...(m[3] ? { profile: m[3] } : {}),
+        enabled: true, source: "packages", file, line,
+      });
+      return;
+    }
+    if (!this.groups.has(name)) this.groups.set(name, { name, nodefaults, optional, file, line });
   }
-  if (pk.groups.some((g) => g.name === name)) return;
-  pk.groups.push({ name, nodefaults, optional, file, line });
+
+  finish(): void {
+    this.pk.packages = [...this.packages.values()];
+    this.pk.excludedPackages = [...this.excluded.values()];
+    this.pk.groups = [...this.groups.values()];
+    this.pk.excludedGroups = [...this.excludedGroups];
+    this.pk.modules = [...this.modules.values(), ...this.pk.modules.filter((x) => x.source !== "packages")];
+  }
 }
 
 /** "name:stream/profile" as written in %packages. */

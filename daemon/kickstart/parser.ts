@@ -9,7 +9,7 @@ import { DiagnosticSink, type Diagnostic } from "./diagnostics.js";
 import { DEFAULT_VERSION, normalizeVersion, unsupportedVersionMessage, type KickstartVersion } from "./versions.js";
 import { runCommand } from "./commands.js";
 import { buildTypedFields } from "./build.js";
-import { handlePackagesHeader, handlePackagesLine } from "./packages.js";
+import { handlePackagesHeader, PackageLists } from "./packages.js";
 import {
   KNOWN_SECTIONS, SCRIPT_SECTIONS, checkScriptHeader, finishAddon, finishCertificate, finishScript, type OpenSection,
 } from "./sections.js";
@@ -40,6 +40,7 @@ interface State {
   version: KickstartVersion;
   raw: Map<string, RawCommand | RawCommand[]>;
   files: Record<string, string>;
+  packageLists: PackageLists;
   section?: OpenSection & { depth: number; ns?: Record<string, unknown> };
 }
 
@@ -55,9 +56,11 @@ export function parseKickstart(file: string, opts: ParseOptions): ParseResult {
   }
   files[abs] = text;
   const version = chooseVersion(opts.version, text, reader.display(abs), sink);
-  const st: State = { reader, readFile: opts.readFile, sink, model: emptyModel(version), version, raw: new Map(), files };
+  const model = emptyModel(version);
+  const st: State = { reader, readFile: opts.readFile, sink, model, version, raw: new Map(), files, packageLists: new PackageLists(model.packages) };
   reader.push(abs, text);
   run(st);
+  st.packageLists.finish();
   st.model.commands = Object.fromEntries(st.raw);
   buildTypedFields(st.model, st.raw, sink);
   return { model: st.model, diagnostics: sink.list, files };
@@ -154,7 +157,7 @@ function sectionLine(st: State, l: SourceLine): void {
     }
   }
   if (s.tag === "%packages") {
-    if (s.ok) handlePackagesLine(st.model.packages, l.text, l.file, l.line, st.sink);
+    if (s.ok) st.packageLists.line(l.text, l.file, l.line, st.sink);
     return;
   }
   s.body.push(l.raw);
