@@ -1,0 +1,158 @@
+// A real build through the service as alice: a python3-dbus client (not ours) creates a "loop" session from a
+// minbase kickstart and drives it stage by stage, watching PropertiesChanged/LogMessage/Completed, opens a
+// shell in the install root by fd passing, and gets the artifact written into her own directory as her.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startHarness, type Harness } from "../helpers/harness.js";
+import { assertNoLeaks } from "../helpers/leaks.js";
+import { PY, rawJsonRpc } from "./service-clients.js";
+
+export const BUILD_KS = `lang C.UTF-8
+keyboard us
+timezone UTC
+part / --size=700 --fstype=ext4
+%addon org_imgcreate --variant=minbase
+%end
+%packages
+%end
+%post
+echo "post-from-service-test $((6*7))"
+%end
+`;
+
+// Drives a session over D-Bus. argv: kickstart file, destdir. Prints one JSON object: per step its job,
+// the signals seen for that job, and the shell's output.
+const DRIVER = String.raw`
+import dbus, json, os, select, subprocess, sys, time
+import dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+B = "org.imgcreate.ImageCreator1"
+bus = dbus.SystemBus()
+events = []
+def on_signal(*args, **kw):
+    events.append({"member": kw["member"], "path": str(kw["path"]), "args": [bool(a) if isinstance(a, dbus.Boolean) else int(a) if isinstance(a, int) else str(a) for a in args], "t": time.time()})
+    if kw["member"] == "Completed" and kw["path"] == waiting[0]:
+        loop.quit()
+bus.add_signal_receiver(on_signal, bus_name=B, member_keyword="member", path_keyword="path")
+bus.add_signal_receiver(on_signal, bus_name=B, signal_name="PropertiesChanged", dbus_interface="org.freedesktop.DBus.Properties", member_keyword="member", path_keyword="path")
+loop = GLib.MainLoop()
+waiting = [None]
+mgr = dbus.Interface(bus.get_object(B, "/org/imgcreate/ImageCreator1"), B + ".Manager")
+ks = open(sys.argv[1]).read()
+path = mgr.CreateSession(ks, dbus.Dictionary({}, signature="ss"), dbus.Dictionary({"name": "svc-test", "type": "loop"}, signature="sv"))
+sess = dbus.Interface(bus.get_object(B, path), B + ".Session")
+props = dbus.Interface(bus.get_object(B, path), "org.freedesktop.DBus.Properties")
+out = {"session": str(path), "steps": []}
+def run(name, *args):
+    job = getattr(sess, name)(*args, dbus.Dictionary({}, signature="sv"))
+    waiting[0] = str(job)
+    GLib.timeout_add_seconds(900, loop.quit)
+    loop.run()
+    mine = [e for e in events if e["path"] == str(job)]
+    done = [e for e in mine if e["member"] == "Completed"]
+    out["steps"].append({"name": name, "job": str(job), "completed": done[-1]["args"] if done else None, "state": str(props.Get(B + ".Session", "State")),
+        "logs": [e["args"][1] for e in mine if e["member"] == "LogMessage"], "changes": sum(1 for e in mine if e["member"] == "PropertiesChanged"),
+        "loops": subprocess.run(["losetup", "--list", "--noheadings", "--output", "BACK-FILE"], capture_output=True, text=True).stdout})
+    return bool(done and done[-1]["args"][0])
+def shell():
+    fd = sess.OpenShell(dbus.Array(["/bin/sh", "-c", "echo shell-says-$((6*7)); id -u"], signature="s"), dbus.Dictionary({}, signature="sv")).take()
+    data, end = b"", time.time() + 60
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 1)
+        if not r: continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk: break
+        data += chunk
+    os.close(fd)
+    out["shell"] = data.decode(errors="replace")
+ok = run("Mount") and run("Install")
+if ok:
+    shell()
+    ok = run("Configure") and run("Unmount") and run("Package", sys.argv[2])
+out["artifacts"] = [str(a) for a in props.Get(B + ".Session", "Artifacts")]
+print(json.dumps(out))
+`;
+
+interface DriverOut {
+  session: string;
+  steps: { name: string; job: string; completed: [boolean, string, string] | null; state: string; logs: string[]; changes: number; loops: string }[];
+  shell?: string;
+  artifacts: string[];
+}
+
+describe("a full build through the service, as alice", { timeout: 1_500_000 }, () => {
+  let h: Harness;
+  let out: DriverOut;
+  let destdir = "";
+  before(async () => {
+    h = await startHarness({ daemon: true });
+    destdir = join(h.dir, "alice-out");
+    mkdirSync(destdir, { mode: 0o700 });
+    chownSync(destdir, h.users.alice.uid, h.users.alice.gid);
+    const ksFile = join(destdir, "small.ks");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(ksFile, BUILD_KS);
+    chownSync(ksFile, h.users.alice.uid, h.users.alice.gid);
+    const r = await h.runAs("alice", PY, ["-c", DRIVER, ksFile, destdir], { timeoutMs: 1_400_000 });
+    assert.equal(r.exitCode, 0, `driver failed: ${r.stderr}\n--- daemon log:\n${h.daemonLog().slice(-3000)}`);
+    out = JSON.parse(r.stdout) as DriverOut;
+  });
+  after(async () => {
+    await h?.stop();
+    assertNoLeaks({ tmp: false });
+  });
+
+  it("every stage completes in order and the session ends packaged", () => {
+    assert.deepEqual(
+      out.steps.map((s) => [s.name, s.completed?.[0], s.state]),
+      [
+        ["Mount", true, "mounted"],
+        ["Install", true, "installed"],
+        ["Configure", true, "configured"],
+        ["Unmount", true, "unmounted"],
+        ["Package", true, "packaged"],
+      ],
+      JSON.stringify(out.steps.map((s) => s.completed)),
+    );
+  });
+
+  it("progress and log lines reach the client as signals", () => {
+    const install = out.steps.find((s) => s.name === "Install")!;
+    assert.ok(install.changes >= 2, `PropertiesChanged for the install job: ${install.changes}`);
+    assert.ok(install.logs.length > 0, "LogMessage during install");
+    const configure = out.steps.find((s) => s.name === "Configure")!;
+    assert.ok(configure.logs.some((l) => l.includes("post-from-service-test 42")), `the %post output: ${configure.logs.join(" | ").slice(0, 2000)}`);
+  });
+
+  it("OpenShell hands alice a pty running inside the install root (as root there)", () => {
+    assert.match(out.shell ?? "", /shell-says-42/);
+    assert.match(out.shell ?? "", /^0\s*$/m);
+  });
+
+  it("the artifact is in alice's directory and belongs to her", () => {
+    assert.ok(out.artifacts.length > 0, "Artifacts property lists what was written");
+    for (const a of out.artifacts) {
+      assert.ok(a.startsWith(destdir + "/"), a);
+      const st = statSync(a);
+      assert.equal(st.uid, h.users.alice.uid, `${a} owner`);
+      assert.ok(st.size > 0);
+    }
+    assert.ok(readdirSync(destdir).length >= 2);
+  });
+
+  it("nothing of the session stays attached or mounted after the build", async () => {
+    const close = await rawJsonRpc(h, "alice", [{ method: "Session.Close", params: { session: out.session } }]);
+    assert.equal(close.results[0]!.error, undefined, JSON.stringify(close.results[0]));
+    assert.equal(existsSync(join(h.stateDir, "sessions", out.session.split("/").pop()!)), false);
+    const r = await h.run("losetup", ["--list", "--noheadings", "--output", "BACK-FILE"]);
+    assert.doesNotMatch(r.stdout, new RegExp(h.stateDir), "no loop device of the session after Close");
+    const mounts = await h.run("cat", ["/proc/self/mountinfo"]);
+    assert.doesNotMatch(mounts.stdout, new RegExp(h.stateDir), "no mount of the session after Close");
+  });
+});
