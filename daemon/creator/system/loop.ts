@@ -2,6 +2,7 @@
 // command: `losetup --find --show` asks the kernel for a free device and configures it with a single
 // LOOP_CONFIGURE ioctl, retrying on EBUSY, so two sessions can never race for the same device
 // (livecd-tools' `losetup -f` then `losetup DEV FILE` could).
+import { ImgcreateError } from "../../errors.js";
 import { run } from "./exec.js";
 
 /** Attaches file to a free loop device and returns the device path (/dev/loopN). */
@@ -31,7 +32,20 @@ export async function detach(dev: string): Promise<void> {
   }
 }
 
-/** Detaches every loop device bound to file (recovery after a crash, when the device name may be unknown). */
-export async function detachFile(file: string): Promise<void> {
+/**
+ * Detaches every loop device bound to file and waits until the kernel has really let go: a detach
+ * while something (udev's probe after an umount) still has the device open only marks it for
+ * autoclear, and the file stays bound until that opener closes.
+ */
+export async function detachFile(file: string, timeoutMs = 10_000): Promise<void> {
   for (const dev of await devicesFor(file)) await detach(dev);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await devicesFor(file);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new ImgcreateError("Busy", `loop device ${left.join(", ")} for ${file} is still held open after detaching; close what uses it and clean up again`, { devices: left });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
