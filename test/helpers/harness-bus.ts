@@ -9,15 +9,24 @@ import { startLogged, stopChild, waitUntil, tail, isRunning, type LoggedChild } 
 const SYSTEM_CONF = "/usr/share/dbus-1/system.conf";
 const POLKITD = "/usr/lib/polkit-1/polkitd";
 
-/** The machine's system.conf, made private: own socket, no fork/pidfile/syslog/activation helper, our system.d. */
-export function privateBusConfig(socketPath: string, privateSystemD: string): string {
+/**
+ * The machine's system.conf, made private: own socket, no fork/pidfile/syslog/activation helper, our
+ * system.d. With `servicesDir`, the bus activates services from there itself (no setuid helper), and
+ * keeps running as root instead of messagebus so that what it starts runs as root, like User=root.
+ */
+export function privateBusConfig(socketPath: string, privateSystemD: string, servicesDir?: string): string {
   let conf = readFileSync(SYSTEM_CONF, "utf8");
   const drop = [/<fork\/>/g, /<pidfile>[^<]*<\/pidfile>/g, /<syslog\/>/g, /<standard_system_servicedirs\/>/g, /<servicehelper>[^<]*<\/servicehelper>/g];
   for (const re of drop) conf = conf.replace(re, "");
   conf = conf.replace(/<listen>[^<]*<\/listen>/, `<listen>unix:path=${socketPath}</listen>`);
   // Relative includedirs are relative to the config file's directory: make them absolute.
   conf = conf.replace(/<includedir>(?!\/)([^<]*)<\/includedir>/g, "<includedir>/usr/share/dbus-1/$1</includedir>");
-  return conf.replace("</busconfig>", `  <includedir>${privateSystemD}</includedir>\n</busconfig>`);
+  let extra = `  <includedir>${privateSystemD}</includedir>\n`;
+  if (servicesDir) {
+    conf = conf.replace(/<user>[^<]*<\/user>/g, "");
+    extra += `  <servicedir>${servicesDir}</servicedir>\n`;
+  }
+  return conf.replace("</busconfig>", `${extra}</busconfig>`);
 }
 
 export interface PrivateBus extends LoggedChild {
@@ -25,14 +34,16 @@ export interface PrivateBus extends LoggedChild {
 }
 
 /** Starts dbus-daemon on a config in `dir` with `policyFiles` in its private system.d; resolves with its address. */
-export async function startPrivateBus(dir: string, policyFiles: string[], env: NodeJS.ProcessEnv): Promise<PrivateBus> {
+export async function startPrivateBus(dir: string, policyFiles: string[], env: NodeJS.ProcessEnv, servicesDir?: string): Promise<PrivateBus> {
   const systemD = join(dir, "system.d");
   mkdirSync(systemD, { recursive: true });
   for (const f of policyFiles) copyFileSync(f, join(systemD, f.split("/").pop()!));
   const conf = join(dir, "bus.conf");
-  writeFileSync(conf, privateBusConfig(join(dir, "system_bus_socket"), systemD));
+  const socket = join(dir, "system_bus_socket");
+  writeFileSync(conf, privateBusConfig(socket, systemD, servicesDir));
   const bus = startLogged("dbus-daemon", [`--config-file=${conf}`, "--nofork", "--nopidfile", "--print-address=3"], {
-    env,
+    // Services it activates inherit this environment: they must find this bus, not the machine's.
+    env: { ...env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${socket}` },
     log: join(dir, "bus.log"),
     extraStdio: ["pipe"],
   });
@@ -70,6 +81,13 @@ export async function assertActionsLoaded(actions: readonly string[], env: NodeJ
     const r = await execa("pkaction", ["--action-id", id], { env, reject: false });
     if (r.exitCode !== 0) throw new Error(`polkitd did not load action ${id}: ${r.stderr.trim()}\n${tail(polkitLog)}`);
   }
+}
+
+/** The pid of the process owning `name` on the bus, if any (GetConnectionUnixProcessID). */
+export async function ownerPid(name: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const r = await execa("busctl", ["--system", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", name], { env, reject: false });
+  const m = /^u (\d+)/.exec(r.stdout.trim());
+  return r.exitCode === 0 && m ? Number(m[1]) : undefined;
 }
 
 export { stopChild };

@@ -18,7 +18,7 @@ import { makeTmp } from "./tmp.js";
 import { assertNoLeaks } from "./leaks.js";
 import { ensureTestUsers, type TestUser, type UserInfo } from "./users.js";
 import { acquireMachineLock, type MachineLock } from "./harness-lock.js";
-import { startPrivateBus, startPolkitd, assertActionsLoaded, nameHasOwner } from "./harness-bus.js";
+import { startPrivateBus, startPolkitd, assertActionsLoaded, nameHasOwner, ownerPid } from "./harness-bus.js";
 import { startLogged, stopChild, waitUntil, tail, isRunning, type ExitStatus, type LoggedChild } from "./harness-proc.js";
 import { makeDaemonCgroup, killCgroup } from "./harness-cgroup.js";
 import { BUS_NAME, ROOT_PATH, ACTIONS as API_ACTIONS } from "../../daemon/api/names.js";
@@ -57,6 +57,12 @@ export interface HarnessOptions {
   daemonFrom?: "source" | "dist";
   /** polkit rules (JavaScript) to install instead of TEST_RULES, e.g. the example rules file. */
   rules?: string;
+  /**
+   * Let the bus start the daemon on the first call to BUS_NAME, from the shipped activation file
+   * (its Exec= pointed at this checkout and the harness's socket, state and cache, plus daemonArgs).
+   * The activated daemon is the bus's child; activatedDaemonPid() finds it, stop() ends it.
+   */
+  activation?: boolean;
   /** Runs under the machine-wide lock before anything is installed or started (e.g. a real install). */
   setup?: () => Promise<void>;
   /** Runs under the lock in stop(), after everything of the harness is stopped and removed. */
@@ -109,6 +115,8 @@ export interface Harness {
   /** Resolves when the daemon exits on its own (e.g. --idle-exit); rejects after timeoutMs. */
   waitDaemonExit(timeoutMs: number): Promise<ExitStatus>;
   daemonLog(): string;
+  /** The pid owning BUS_NAME when it is not the harness's own daemon child (i.e. bus-activated). */
+  activatedDaemonPid(): Promise<number | undefined>;
   /** Stops every child, removes the installed polkit files and the temp dir, then releases the lock. */
   stop(opts?: { assertNoLeaks?: boolean }): Promise<void>;
 }
@@ -197,7 +205,8 @@ class RealHarness implements Harness {
     // polkitd reads actions and rules when it starts: put ours in place first.
     this.installed.push(new InstalledFile(POLICY_DEST, readFileSync(POLICY_SRC)));
     this.installed.push(new InstalledFile(RULES_DEST, this.opts.rules ?? TEST_RULES));
-    const bus = await startPrivateBus(this.dir, [BUSCONF_SRC], process.env);
+    const services = this.opts.activation ? this.writeActivationFile() : undefined;
+    const bus = await startPrivateBus(this.dir, [BUSCONF_SRC], process.env, services);
     this.bus = bus;
     this.busAddress = bus.address;
     this.env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: this.busAddress };
@@ -206,12 +215,59 @@ class RealHarness implements Harness {
     if (this.opts.daemon) await this.startDaemon();
   }
 
-  private daemonArgv(extra: string[]): string[] {
+  /** How to run the daemon: through tsx from source, or the built bin/imgcreated. Independent of cwd. */
+  private daemonEntry(): string[] {
     const fromSource = (this.opts.daemonFrom ?? (FROM_SOURCE ? "source" : "dist")) === "source";
-    const entry = fromSource ? ["--import", "tsx", join(PROJECT_ROOT, "daemon/main.ts")] : [join(PROJECT_ROOT, "bin/imgcreated")];
+    return fromSource
+      ? [process.execPath, "--import", import.meta.resolve("tsx"), join(PROJECT_ROOT, "daemon/main.ts")]
+      : [process.execPath, join(PROJECT_ROOT, "bin/imgcreated")];
+  }
+
+  private daemonArgv(extra: string[]): string[] {
     const socket = this.opts.socket === false ? "none" : this.socketPath;
-    return [process.execPath, ...entry, "--bus", "system", "--socket", socket, "--state-dir", this.stateDir,
+    return [...this.daemonEntry(), "--bus", "system", "--socket", socket, "--state-dir", this.stateDir,
       "--cache-dir", this.cacheDir, ...(this.opts.daemonArgs ?? []), ...extra];
+  }
+
+  /** The shipped activation file, its Exec= aimed at this checkout and this harness's paths. */
+  private writeActivationFile(): string {
+    const dir = join(this.dir, "services");
+    mkdirSync(dir);
+    const shipped = readFileSync(join(PROJECT_ROOT, "systemd/org.imgcreate.ImageCreator1.service"), "utf8");
+    const exec = /^Exec=(\S+)(.*)$/m.exec(shipped);
+    if (!exec) throw new Error("systemd/org.imgcreate.ImageCreator1.service has no Exec= line");
+    const ours: Record<string, string> = {
+      "--socket": this.opts.socket === false ? "none" : this.socketPath,
+      "--state-dir": this.stateDir,
+      "--cache-dir": this.cacheDir,
+    };
+    const args = exec[2]!.trim().split(/\s+/).map((a, i, all) => ours[all[i - 1]!] ?? a);
+    const line = `Exec=${[...this.daemonEntry(), ...args, ...(this.opts.daemonArgs ?? [])].join(" ")}`;
+    writeFileSync(join(dir, "org.imgcreate.ImageCreator1.service"), shipped.replace(exec[0], line));
+    return dir;
+  }
+
+  async activatedDaemonPid(): Promise<number | undefined> {
+    const pid = await ownerPid(BUS_NAME, this.env);
+    return pid !== undefined && pid !== this.daemonPid ? pid : undefined;
+  }
+
+  /** The bus's activated daemon is not our child: signal it by pid and wait until it is gone. */
+  private async stopActivated(): Promise<void> {
+    const pid = await this.activatedDaemonPid();
+    if (pid === undefined) return;
+    tryKill(pid, "SIGTERM");
+    const gone = () => {
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8")); // a zombie is gone too
+      } catch {
+        return true;
+      }
+    };
+    await waitUntil(gone, { timeoutMs: 15_000, what: `activated imgcreated ${pid} to exit` }).catch(async () => {
+      tryKill(pid, "SIGKILL");
+      await waitUntil(gone, { timeoutMs: 5_000, what: `activated imgcreated ${pid} to die` });
+    });
   }
 
   async startDaemon(extraArgs: string[] = []): Promise<void> {
@@ -335,6 +391,7 @@ class RealHarness implements Harness {
     };
     for (const c of [...this.spawned]) await step(() => this.stopSpawned(c));
     await step(() => this.stopDaemon());
+    if (this.opts.activation && this.bus) await step(() => this.stopActivated());
     await step(() => this.polkitd && stopChild(this.polkitd.child));
     await step(() => this.bus && stopChild(this.bus.child));
     for (const f of this.installed.reverse()) await step(() => f.restore());
