@@ -1,0 +1,62 @@
+// The journal: written before each acquisition, replayed by recover() newest first, tolerant of a torn
+// last line, idempotent. Uses only temporary files (the loop/mount kinds are covered by the image tests).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Journal, outstanding, recover } from "../../daemon/creator/journal.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
+
+test("an entry is on disk before the acquisition runs, and release is recorded", async () => {
+  const tmp = await makeTmp("creator-journal");
+  try {
+    const j = new Journal(tmp);
+    const f = join(tmp, "scratch");
+    const { id } = await j.take("file", { path: f }, async () => {
+      assert.match(readFileSync(j.path, "utf8"), /"op":"take".*scratch/);
+      writeFileSync(f, "x");
+    });
+    assert.equal(outstanding(tmp).length, 1);
+    await j.release(id);
+    assert.ok(!existsSync(f));
+    assert.equal(outstanding(tmp).length, 0);
+  } finally {
+    await removeTmp(tmp);
+  }
+});
+
+test("a failed acquisition releases what it half did", async () => {
+  const tmp = await makeTmp("creator-journal");
+  try {
+    const j = new Journal(tmp);
+    const d = join(tmp, "half");
+    await assert.rejects(j.take("file", { path: d }, async () => {
+      mkdirSync(d);
+      throw new Error("boom");
+    }));
+    assert.ok(!existsSync(d));
+    assert.equal(j.outstanding, 0);
+  } finally {
+    await removeTmp(tmp);
+  }
+});
+
+test("recover() releases what a dead process left, ignores a torn last line, and is idempotent", async () => {
+  const tmp = await makeTmp("creator-journal");
+  try {
+    const j = new Journal(tmp);
+    const a = join(tmp, "a");
+    const b = join(tmp, "b");
+    await j.take("file", { path: a }, async () => mkdirSync(a));
+    await j.take("file", { path: b }, async () => writeFileSync(join(a, "inner"), "x"));
+    appendFileSync(j.path, '{"op":"take","id":3,"ki'); // the process died mid-write
+    // Not released by this process: as if it was killed here.
+    assert.deepEqual(outstanding(tmp).map((h) => h.data.path), [a, b]);
+    assert.deepEqual(await recover(tmp), { released: 2 });
+    assert.ok(!existsSync(a));
+    assert.ok(!existsSync(j.path));
+    assert.deepEqual(await recover(tmp), { released: 0 });
+  } finally {
+    await removeTmp(tmp);
+  }
+});
