@@ -57,6 +57,8 @@ test("the unit is a D-Bus service for our name, stopped with KillMode=mixed, wit
   assert.equal(v.get("BusName"), BUS_NAME);
   assert.equal(v.get("KillMode"), "mixed");
   assert.equal(v.get("PrivateDevices"), "no", "loop and dm devices must stay visible");
+  assert.notEqual(v.get("PrivateTmp"), "yes", "a caller's destdir under /tmp must be the real /tmp");
+  assert.notEqual(v.get("ProtectHome"), "yes", "a caller's destdir is often in their home");
   // Every hardening setting in [Service] after the Exec line is preceded by a comment saying why.
   const lines = readFileSync(UNIT, "utf8").split("\n");
   const start = lines.findIndex((l) => l.startsWith("# --- Hardening"));
