@@ -7,20 +7,8 @@ import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs
 import { join } from "node:path";
 import { startHarness, type Harness } from "../helpers/harness.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
-import { PY, rawJsonRpc } from "./service-clients.js";
+import { BUILD_KS, PY, rawJsonRpc } from "./service-clients.js";
 
-export const BUILD_KS = `lang C.UTF-8
-keyboard us
-timezone UTC
-part / --size=700 --fstype=ext4
-%addon org_imgcreate --variant=minbase
-%end
-%packages
-%end
-%post
-echo "post-from-service-test $((6*7))"
-%end
-`;
 
 // Drives a session over D-Bus. argv: kickstart file, destdir. Prints one JSON object: per step its job,
 // the signals seen for that job, and the shell's output.

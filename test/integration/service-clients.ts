@@ -97,3 +97,17 @@ export async function rawJsonRpc(
   if (r.exitCode !== 0) throw new Error(`raw JSON-RPC client failed (${r.exitCode}): ${r.stderr}`);
   return JSON.parse(r.stdout) as never;
 }
+
+/** A small build: Debian minbase from the host's apt sources, no kernel, one chrooted %post. */
+export const BUILD_KS = `lang C.UTF-8
+keyboard us
+timezone UTC
+part / --size=700 --fstype=ext4
+%addon org_imgcreate --variant=minbase
+%end
+%packages
+%end
+%post
+echo "post-from-service-test $((6*7))"
+%end
+`;
