@@ -63,6 +63,7 @@ export async function sessionShow(ctx: Context, id: string): Promise<number> {
   const lines = [
     `Session:   ${s.id}`,
     `Name:      ${s.name}`,
+    `Type:      ${s.type}`,
     `Owner:     ${ownerName(s.owner)} (uid ${s.owner})`,
     `State:     ${s.state}`,
     `Job:       ${jobText(s)}${s.job?.bytes ? `, ${formatBytes(s.job.bytes)}` : ""}`,

@@ -128,7 +128,7 @@ export class DBusConnection implements Connection {
 
   async getSession(id: string): Promise<SessionInfo> {
     const props = await this.getAll<SessionProperties>(sessionPath(id), INTERFACES.Session);
-    const info: SessionInfo = { id: props.Id, name: props.Name, owner: Number(props.Owner), state: props.State, artifacts: props.Artifacts ?? [] };
+    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: Number(props.Owner), state: props.State, artifacts: props.Artifacts ?? [] };
     if (props.CurrentJob && props.CurrentJob !== "/") {
       try {
         const j = await this.getAll<JobProperties>(props.CurrentJob, INTERFACES.Job);

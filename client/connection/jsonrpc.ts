@@ -115,7 +115,7 @@ export class JsonRpcConnection implements Connection {
 
   async getSession(id: string): Promise<SessionInfo> {
     const props = await this.call<SessionProperties>("Session.GetProperties", { session: id });
-    const info: SessionInfo = { id: props.Id, name: props.Name, owner: props.Owner, state: props.State, artifacts: props.Artifacts ?? [] };
+    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: props.Owner, state: props.State, artifacts: props.Artifacts ?? [] };
     if (props.CurrentJob && props.CurrentJob !== "/") {
       try {
         const j = await this.call<JobProperties>("Job.GetProperties", { job: props.CurrentJob });

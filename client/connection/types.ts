@@ -22,6 +22,8 @@ export interface SessionOptions {
 export interface SessionInfo {
   id: string;
   name: string;
+  /** live, loop or fs. */
+  type: string;
   owner: number;
   state: string;
   /** Operation of the running job, when one runs. */
