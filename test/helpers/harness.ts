@@ -21,6 +21,7 @@ import { acquireMachineLock, type MachineLock } from "./harness-lock.js";
 import { startPrivateBus, startPolkitd, assertActionsLoaded, nameHasOwner, ownerPid } from "./harness-bus.js";
 import { startLogged, stopChild, waitUntil, tail, isRunning, type ExitStatus, type LoggedChild } from "./harness-proc.js";
 import { makeDaemonCgroup, killCgroup } from "./harness-cgroup.js";
+import { sweepAndRemove } from "./harness-sweep.js";
 import { BUS_NAME, ROOT_PATH, ACTIONS as API_ACTIONS } from "../../daemon/api/names.js";
 
 export { BUS_NAME, ROOT_PATH };
@@ -395,7 +396,10 @@ class RealHarness implements Harness {
     await step(() => this.polkitd && stopChild(this.polkitd.child));
     await step(() => this.bus && stopChild(this.bus.child));
     for (const f of this.installed.reverse()) await step(() => f.restore());
-    await step(() => this.dir && rmSync(this.dir, { recursive: true, force: true }));
+    await step(() => {
+      const left = this.dir ? sweepAndRemove(this.dir) : [];
+      if (left.length > 0) throw new Error(`the daemon left these under ${this.dir} (now cleaned up): ${left.join("; ")}`);
+    });
     if (this.opts.teardown) await step(this.opts.teardown);
     this.detachHandlers();
     // Checked while we still hold the lock: the next harness's polkitd is not ours to blame.
@@ -418,7 +422,7 @@ class RealHarness implements Harness {
       if (c && isRunning(c)) c.kill("SIGKILL");
     }
     for (const f of this.installed) f.restore();
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) sweepAndRemove(this.dir);
   }
 }
 

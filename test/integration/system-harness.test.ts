@@ -3,12 +3,14 @@
 // policy enforced by the bus, and the machine-wide lock held while it runs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 import { execa } from "execa";
 import { startHarness, ACTIONS, BUS_NAME, type Harness } from "../helpers/harness.js";
 import { HARNESS_LOCK } from "../helpers/harness-lock.js";
+import { sweepAndRemove, loopsUnder } from "../helpers/harness-sweep.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
 import { processStartTime } from "../../daemon/auth/peercred.js";
 
 const PY = "/usr/bin/python3"; // python3 on PATH is a pyenv build without dbus
@@ -136,6 +138,29 @@ test("the daemon starts, owns the bus name, and stops with nothing left", { skip
   await h.startDaemon();
   const killed = await h.stopDaemon("SIGKILL");
   assert.equal(killed.signal, "SIGKILL");
+});
+
+test("stop() never deletes through a mount the daemon left behind, and detaches its loop devices", async () => {
+  // What a leaked install root looks like: a bind mount (think /dev) and a loop device under the state dir.
+  const victim = await makeTmp("sweep-victim");
+  const fake = await makeTmp("sweep-harness");
+  try {
+    writeFileSync(join(victim, "precious"), "keep me");
+    const mp = join(fake, "state/sessions/1/root/dev");
+    mkdirSync(mp, { recursive: true });
+    await execa("mount", ["--bind", victim, mp]);
+    const img = join(fake, "state/sessions/1/disk.img");
+    writeFileSync(img, Buffer.alloc(1 << 20));
+    const dev = (await execa("losetup", ["--find", "--show", img])).stdout.trim();
+    const found = sweepAndRemove(fake);
+    assert.deepEqual(found.sort(), [`loop ${dev}`, `mount ${mp}`].sort());
+    assert.equal(readFileSync(join(victim, "precious"), "utf8"), "keep me");
+    assert.equal(existsSync(fake), false);
+    assert.deepEqual(loopsUnder(fake), []);
+  } finally {
+    sweepAndRemove(fake);
+    await removeTmp(victim);
+  }
 });
 
 function daemonWritten(): boolean {
