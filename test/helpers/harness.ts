@@ -278,7 +278,8 @@ class RealHarness implements Harness {
     this.daemonCgroup = makeDaemonCgroup(String(Date.now()));
     const argv = this.daemonArgv(extraArgs);
     // The shell joins the cgroup first and then becomes the daemon, so even its first child is inside.
-    const join_ = this.daemonCgroup ? `echo $$ > '${this.daemonCgroup}/cgroup.procs' && ` : "";
+    // Should joining fail, the daemon still starts; its process group is then the fallback.
+    const join_ = this.daemonCgroup ? `{ echo $$ > '${this.daemonCgroup}/cgroup.procs'; } 2>/dev/null; ` : "";
     writeFileSync(this.logs.daemon, `--- ${new Date().toISOString()} ${argv.slice(1).join(" ")}\n`, { flag: "a" });
     this.daemon = startLogged("sh", ["-c", `${join_}exec "$@"`, "sh", ...argv], {
       env: this.env, log: this.logs.daemon, detached: true, cwd: PROJECT_ROOT,
@@ -304,15 +305,10 @@ class RealHarness implements Harness {
 
   /** What the daemon's main process left running dies with it, as under systemd's KillMode=mixed. */
   private async killDaemonLeftovers(child: ChildProcess): Promise<void> {
+    if (child.pid !== undefined) tryKill(-child.pid, "SIGKILL"); // its process group (it was started detached)
     if (this.daemonCgroup) {
       await killCgroup(this.daemonCgroup);
       this.daemonCgroup = undefined;
-    } else if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        /* the group is already empty */
-      }
     }
   }
 

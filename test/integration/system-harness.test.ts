@@ -11,6 +11,8 @@ import { startHarness, ACTIONS, BUS_NAME, type Harness } from "../helpers/harnes
 import { HARNESS_LOCK } from "../helpers/harness-lock.js";
 import { sweepAndRemove, loopsUnder } from "../helpers/harness-sweep.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
+import { makeDaemonCgroup, killCgroup, cgroupPids } from "../helpers/harness-cgroup.js";
+import { spawn } from "node:child_process";
 import { processStartTime } from "../../daemon/auth/peercred.js";
 
 const PY = "/usr/bin/python3"; // python3 on PATH is a pyenv build without dbus
@@ -162,6 +164,31 @@ test("stop() never deletes through a mount the daemon left behind, and detaches 
     await removeTmp(victim);
   }
 });
+
+test("when the daemon's main process dies, what it left running dies too (its cgroup, as KillMode=mixed)", async () => {
+  const cg = makeDaemonCgroup("selftest");
+  assert.ok(cg, "cgroup2 is not writable here");
+  // A stand-in for a daemon with two children; the main process is then SIGKILLed, orphaning them.
+  const main = spawn("sh", ["-c", `echo $$ > '${cg}/cgroup.procs'; sleep 300 & sleep 300 & echo started; wait`], { stdio: ["ignore", "pipe", "ignore"] });
+  await once(main.stdout!, "data");
+  const orphans = cgroupPids(cg).filter((p) => p !== main.pid);
+  assert.equal(orphans.length, 2);
+  main.kill("SIGKILL");
+  await once(main, "exit");
+  assert.ok(orphans.every((p) => existsSync(`/proc/${p}/cmdline`) && readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("sleep")));
+  await killCgroup(cg);
+  assert.equal(existsSync(cg), false);
+  for (const p of orphans) assert.equal(alive(p), false, `${p} survived`);
+});
+
+/** A process counts as gone when it no longer exists or is a zombie (PID 1 here does not reap orphans). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
 
 function daemonWritten(): boolean {
   return existsSync(new URL("../../daemon/main.ts", import.meta.url)) || existsSync(new URL("../../daemon/main.js", import.meta.url));
