@@ -99,6 +99,7 @@ function titleOf(name: string): string {
     .replace(/(^|[^a-z])([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
 }
 
+const EXT4_LABEL_MAX = 16;
 const COMPRESSORS = ["zstd", "xz", "gzip", "lzo", "lz4"];
 
 function compression(prog: string, value: string, warnings: string[]): string {
@@ -152,11 +153,19 @@ export function planCompat(argv: string[], flavour: Flavour, now = new Date()): 
     if (fslabel.length > 32) throw usage(prog, "CD labels are limited to 32 characters");
     if (fslabel.includes(" ")) throw usage(prog, "CD labels cannot contain spaces.");
   }
+  // An image-creator image is an ext4 file system, whose label holds 16 characters (mke2fs used to cut
+  // longer ones silently; here a given label is refused, and the default is cut on purpose).
+  if (imageType === "image" && fslabel !== undefined && fslabel.length > EXT4_LABEL_MAX) {
+    throw refuse(prog, `file system labels of images are limited to ${EXT4_LABEL_MAX} characters (ext4); '${fslabel}' has ${fslabel.length}`);
+  }
   let name: string;
   if (fslabel !== undefined) name = fslabel;
   else {
     name = buildName(kickstart, `${imageType}-`, stamp(now));
-    fslabel = buildName(kickstart, `${imageType}-`, `${machine()}-${stamp(now)}`, 32);
+    fslabel =
+      imageType === "livecd"
+        ? buildName(kickstart, `${imageType}-`, `${machine()}-${stamp(now)}`, 32)
+        : basename(kickstart).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9._-]/g, "-").slice(0, EXT4_LABEL_MAX);
   }
 
   if (str("base-on")) throw refuse(prog, "--base-on is not supported through imgcreated yet: it would make the daemon open an ISO path you name; build from the kickstart instead");

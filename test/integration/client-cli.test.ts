@@ -145,8 +145,16 @@ describe("staged session, on a terminal", () => {
     await tmux.start("install", "alice", env(), home, [...cli(), "session", "install", id]);
     const running = await tmux.waitFor("install", /install\s+\[[#-]+\]\s+\d+%/, 300_000);
     assert.match(running, /install\s+\[/);
+    // Meanwhile, from another client: `session logs --follow` streams the job's lines and ends with it.
+    const [cmd, ...pre] = ourProgram("imgcreate");
+    const follower = h.spawnAs("alice", cmd!, [...pre, "session", "logs", "--follow", id], { cwd: home });
+    let followed = "";
+    follower.stdout!.on("data", (d: Buffer) => (followed += d.toString()));
+    const followerDone = new Promise<number | null>((r) => follower.once("exit", (code) => r(code)));
     const screen = await tmux.waitFor("install", /EXIT:\d+/, 900_000);
     assert.match(screen, /EXIT:0/, screen);
+    assert.equal(await Promise.race([followerDone, new Promise((r) => setTimeout(() => r("still running"), 15_000))]), 0);
+    assert.ok(followed.split("\n").length > 3, `followed log lines:\n${followed}`);
     const history = await tmux.capture("install", true);
     const lines = history.split("\n");
     // Redrawn in place: exactly one install line in the whole scrollback, finished, and nothing after it but the exit.

@@ -53,6 +53,7 @@ test("short options, image-creator's positional kickstart, and the options that 
   assert.equal(i.kickstart, "foo.ks");
   assert.equal(i.options.type, "loop");
   assert.equal(i.options.name, "image-foo-202611300315");
+  assert.equal(planCompat(["/x/livecd-fedora-minimal.ks"], "image", NOW).options.fslabel, "livecd-fedora-mi", "ext4 labels hold 16 characters");
   assert.equal(planCompat(["-q", "-c", "x.ks"], "livecd", NOW).verbosity, "quiet");
 });
 
@@ -72,6 +73,7 @@ test("options that would make it silently wrong are refused with the reason", ()
   assert.match(refusal(["-c", "a.ks", "--compression-type", "lzma"]), /'lzma' is not supported; choose one of zstd, xz, gzip, lzo, lz4/);
   assert.match(refusal(["-c", "a.ks", "--pkgverify-level", "none"]), /would weaken verification/);
   assert.match(refusal(["-c", "a.ks", "-s"]), /--skip-compression is not supported/);
+  assert.match(refusal(["-f", "a-label-of-17-chr", "a.ks"], "image"), /limited to 16 characters \(ext4\)/);
 });
 
 test("livecd-creator's own usage errors, with its wording", () => {
