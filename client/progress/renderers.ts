@@ -36,6 +36,7 @@ export class TtyRenderer implements Renderer {
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastDraw = 0;
+  private finished = false;
 
   constructor(private readonly out: Out, private readonly now = () => Date.now()) {
     out.write("\x1b[?25l"); // hide the cursor while redrawing
@@ -46,6 +47,7 @@ export class TtyRenderer implements Renderer {
   }
 
   stageStart(stage: string): void {
+    this.resume();
     this.rows.push({ name: stage, started: this.now(), message: "" });
     this.redraw(true);
   }
@@ -74,15 +76,26 @@ export class TtyRenderer implements Renderer {
     // A note goes above the live block: clear the block, print, draw it again below.
     this.clear();
     this.out.write(message + "\n");
-    this.redraw(true);
+    if (!this.finished) this.redraw(true);
   }
 
   finish(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.finished) return;
     this.logLine = "";
     this.redraw(true);
     this.out.write("\x1b[?25h");
+    // What is on the screen now stays there (a shell may print below it): later stages start a new block.
+    this.finished = true;
+    this.rows = this.rows.filter((r) => !r.ended);
+    this.drawn = 0;
+  }
+
+  private resume(): void {
+    if (!this.finished) return;
+    this.finished = false;
+    this.out.write("\x1b[?25l");
   }
 
   private row(stage: string): StageRow | undefined {
@@ -117,6 +130,7 @@ export class TtyRenderer implements Renderer {
   }
 
   private redraw(force: boolean): void {
+    if (this.finished) return;
     const since = this.now() - this.lastDraw;
     if (!force && since < 100) {
       this.timer ??= setTimeout(() => {

@@ -54,6 +54,23 @@ test("the terminal display redraws its block in place and ends with the cursor s
   assert.match(screen[1]!, /^install\s+\[#{20}\] done in 0:20$/);
 });
 
+test("after finish (a shell in between), later stages draw below what was printed, not over it", () => {
+  const out = sink();
+  const r = new TtyRenderer(out, () => 0);
+  r.stageStart("configure");
+  r.stageEnd("configure", true, "");
+  r.finish();
+  out.write("# exit\n");
+  r.stageStart("unmount");
+  r.stageEnd("unmount", true, "");
+  r.finish();
+  const screen = replay(out.text);
+  assert.equal(screen.length, 3, screen.join("\n"));
+  assert.match(screen[0]!, /^configure .* done/);
+  assert.equal(screen[1], "# exit");
+  assert.match(screen[2]!, /^unmount .* done/);
+});
+
 test("a failed stage shows FAILED and the reason", () => {
   const out = sink();
   const r = new TtyRenderer(out, () => 0);
