@@ -164,6 +164,9 @@ export class LiveImageCreator extends LoopImageCreator {
         await fse.copy(k.kernel, kernel);
         await fse.copy(k.initrd, initrd);
         this.boot = { version: k.version, kernel, initrd };
+        // Flush the image now: a mount namespace another process made meanwhile may hold a copy of this
+        // mount, and then umount alone does not write the last changes to the image file.
+        await run(["sync", "-f", this.instroot]);
       }
     } finally {
       await super.unmountInstroot();
