@@ -122,3 +122,18 @@ test("a kickstart that does not exist is a usage error naming the file", async (
   assert.equal(code, 2);
   assert.match(err.text(), /cannot read the kickstart \/nonexistent\/x.ks: no such file/);
 });
+
+test("imgcreate ks check goes to the kickstart tool: FILE:LINE and exit 1 for an invalid file", async () => {
+  const { makeTmp, removeTmp } = await import("../helpers/tmp.js");
+  const { writeFileSync } = await import("node:fs");
+  const dir = await makeTmp("client-ks");
+  try {
+    writeFileSync(`${dir}/bad.ks`, "lang C.UTF-8\nfrobnicate\n");
+    const out = capture();
+    const code = await run(["ks", "check", `${dir}/bad.ks`], out as never, out as never);
+    assert.equal(code, 1);
+    assert.match(out.text(), /bad\.ks:2: error: /);
+  } finally {
+    await removeTmp(dir);
+  }
+});
