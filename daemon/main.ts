@@ -5,16 +5,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import dbus from "dbus-next";
-import { execa } from "execa";
 import { ImgcreateError } from "./errors.js";
-import { createLogger, type Logger } from "./log.js";
-import { Polkit } from "./auth/polkit.js";
-import { ApiService } from "./api/service.js";
 import { DEFAULT_CACHE_DIR, DEFAULT_SOCKET, DEFAULT_STATE_DIR } from "./api/names.js";
-import { loadEngine } from "./sessions/engine.js";
-import { SessionRegistry } from "./sessions/registry.js";
-import { DbusTransport } from "./transports/dbus/server.js";
-import { JsonRpcTransport } from "./transports/jsonrpc/server.js";
+import { CallGate, ownBusName } from "./transports/dbus/gate.js";
+// Everything else is imported once the bus connection is on its way (see main): the name is owned sooner.
 
 const USAGE = `usage: imgcreated [--bus system|none] [--socket PATH|none] [--state-dir DIR] [--cache-dir DIR]
                   [--max-jobs N] [--idle-exit SECONDS] [--debug]`;
@@ -76,16 +70,16 @@ function requireUsocket(): void {
   }
 }
 
-async function onPath(tool: string): Promise<boolean> {
-  return (await execa("sh", ["-c", `command -v ${tool}`], { reject: false })).exitCode === 0;
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":").some((d) => d !== "" && existsSync(`${d}/${tool}`));
 }
 
-async function features(types: string[]): Promise<string[]> {
+function features(types: string[]): string[] {
   const f: string[] = [];
   if (existsSync("/dev/mapper/control")) f.push("device-mapper");
   if (existsSync("/dev/kvm")) f.push("kvm");
-  if (await onPath("mmdebstrap")) f.push("apt");
-  if (await onPath("dnf")) f.push("dnf");
+  if (onPath("mmdebstrap")) f.push("apt");
+  if (onPath("dnf")) f.push("dnf");
   return [...f, ...types];
 }
 
@@ -98,7 +92,7 @@ function version(): string {
   }
 }
 
-async function connectSystemBus(required: boolean, log: Logger): Promise<dbus.MessageBus | null> {
+async function connectSystemBus(required: boolean, warn: (m: string) => void): Promise<dbus.MessageBus | null> {
   const addr = process.env.DBUS_SYSTEM_BUS_ADDRESS ?? "unix:path=/var/run/dbus/system_bus_socket";
   if (!required && !process.env.DBUS_SYSTEM_BUS_ADDRESS && !existsSync("/var/run/dbus/system_bus_socket")) return null;
   const bus = dbus.systemBus({ negotiateUnixFd: true } as never);
@@ -109,32 +103,50 @@ async function connectSystemBus(required: boolean, log: Logger): Promise<dbus.Me
     });
   } catch (err) {
     if (!required) {
-      log.warning(`no system bus (${addr}): polkit unreachable, only root may call`);
+      warn(`no system bus (${addr}): polkit unreachable, only root may call`);
       return null;
     }
     throw new ImgcreateError("Failed", `cannot connect to the system bus at ${addr}: ${(err as Error).message} (is dbus running?)`);
   }
-  bus.on("error", (e: Error) => log.error(`system bus: ${e.message}`));
   return bus;
 }
 
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
-  const log = createLogger({ level: cfg.debug ? "debug" : undefined });
   if (process.getuid?.() !== 0) {
     throw new ImgcreateError("NotAuthorized", "imgcreated must run as root (it attaches loop devices and mounts filesystems); start it with systemd or sudo");
   }
   if (cfg.bus === "system") requireUsocket();
-  const bus = await connectSystemBus(cfg.bus === "system", log);
+  // Connect and own the name while the rest of the daemon loads; calls wait at the gate until it is ready.
+  const early: string[] = [];
+  const busReady = (async () => {
+    const bus = await connectSystemBus(cfg.bus === "system", (m) => early.push(m));
+    const gate = bus && cfg.bus === "system" ? new CallGate(bus) : undefined;
+    if (bus && cfg.bus === "system") await ownBusName(bus);
+    return { bus, gate };
+  })();
+  const [{ createLogger }, { Polkit }, { ApiService }, { loadEngine }, { SessionRegistry }, { DbusTransport }, { JsonRpcTransport }] = await Promise.all([
+    import("./log.js"),
+    import("./auth/polkit.js"),
+    import("./api/service.js"),
+    import("./sessions/engine.js"),
+    import("./sessions/registry.js"),
+    import("./transports/dbus/server.js"),
+    import("./transports/jsonrpc/server.js"),
+  ]);
+  const log = createLogger({ level: cfg.debug ? "debug" : undefined });
+  const { bus, gate } = await busReady;
+  for (const m of early) log.warning(m);
+  bus?.on("error", (e: Error) => log.error(`system bus: ${e.message}`));
   const engine = await loadEngine();
   const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, engine, log });
   await registry.load();
   const polkit = new Polkit(bus);
-  const api = new ApiService(registry, polkit, { version: version(), features: await features(engine.types) });
+  const api = new ApiService(registry, polkit, { version: version(), features: features(engine.types) });
 
   const jsonrpc = cfg.socket ? new JsonRpcTransport(api, polkit, log) : undefined;
   if (jsonrpc && cfg.socket) await jsonrpc.listen(cfg.socket);
-  if (bus) await new DbusTransport(bus, api, polkit, log).start(cfg.bus === "system");
+  if (bus && gate) await new DbusTransport(bus, api, polkit, log).start(gate);
   log.info(`imgcreated ${api.info.version} ready: bus ${cfg.bus}, socket ${cfg.socket ?? "none"}, ${registry.sessions.size} session(s), engine types: ${engine.types.join(", ") || "none"}`);
 
   let stopping = false;

@@ -1,5 +1,5 @@
 // polkit's CheckAuthorization over the system bus (dbus-next), with a short per-(caller, action) cache of
-// positive answers so that a busy client is not one polkit round trip per call. The cache of a caller is
+// its answers so that a busy client is not one polkit round trip per call. The cache of a caller is
 // dropped when it leaves the bus (NameOwnerChanged) or closes its socket connection.
 import dbus from "dbus-next";
 import { ImgcreateError } from "../errors.js";
@@ -12,12 +12,12 @@ const AUTHORITY_IFACE = "org.freedesktop.PolicyKit1.Authority";
 const ALLOW_USER_INTERACTION = 1;
 
 export interface PolkitOptions {
-  /** How long a "yes" is reused for the same caller and action. */
+  /** How long an answer is reused for the same caller and action. */
   cacheMs?: number;
 }
 
 export class Polkit {
-  private readonly cache = new Map<string, number>(); // key "caller\0action" -> expiry (ms)
+  private readonly cache = new Map<string, { ok: boolean; until: number }>(); // key "caller\0action"
   private readonly cacheMs: number;
 
   constructor(
@@ -43,10 +43,11 @@ export class Polkit {
   async allowed(caller: Caller, action: string, details: Record<string, string>, interactive: boolean): Promise<boolean> {
     if (caller.uid === 0) return true;
     const key = callerKey(caller) + "\0" + action;
-    const until = this.cache.get(key);
-    if (until !== undefined && until > Date.now()) return true;
+    const hit = this.cache.get(key);
+    // A cached "no" is not final for a caller who now allows interaction: polkit may ask for a password.
+    if (hit && hit.until > Date.now() && (hit.ok || !interactive)) return hit.ok;
     const ok = await this.ask(caller, action, details, interactive);
-    if (ok) this.cache.set(key, Date.now() + this.cacheMs);
+    this.cache.set(key, { ok, until: Date.now() + this.cacheMs });
     return ok;
   }
 

@@ -238,6 +238,8 @@ export class SessionRegistry extends EventEmitter {
     };
     job.abort.signal.addEventListener("abort", onAbortWhileQueued, { once: true });
     try {
+      // Let the call that started the job answer (and its connection subscribe) before the first event.
+      await new Promise((r) => setImmediate(r));
       await this.slot(job);
       got = true;
       job.started();

@@ -11,7 +11,6 @@ import type { ApiService, ShellResult } from "../../api/service.js";
 import { METHODS, PROPERTIES, findMethod } from "../../api/methods.js";
 import { nodeXml } from "../../api/introspect.js";
 import {
-  BUS_NAME,
   INTERFACES,
   JOB_PATH_PREFIX,
   ROOT_PATH,
@@ -26,6 +25,7 @@ import {
 import type { Job, JobResult } from "../../sessions/job.js";
 import type { Session } from "../../sessions/session.js";
 import { propsToDict, unwrapDict } from "./convert.js";
+import { isOurPath, type CallGate } from "./gate.js";
 
 const { Message, MessageType } = dbus;
 const ALLOW_INTERACTIVE_AUTHORIZATION = 0x4;
@@ -57,9 +57,8 @@ export class DbusTransport {
     private readonly log: Logger,
   ) {}
 
-  /** Installs the handler, follows callers leaving the bus, wires the signals, then takes the bus name. */
-  async start(ownName: boolean): Promise<void> {
-    this.bus.addMethodHandler((msg: dbus.Message) => this.onCall(msg));
+  /** Follows callers leaving the bus, wires the signals, then takes the calls the gate held and all later ones. */
+  async start(gate: CallGate): Promise<void> {
     await this.call(DBUS.name, DBUS.path, DBUS.iface, "AddMatch", "s", [
       `type='signal',sender='${DBUS.name}',interface='${DBUS.iface}',member='NameOwnerChanged'`,
     ]);
@@ -71,23 +70,13 @@ export class DbusTransport {
       }
     });
     this.wireSignals();
-    if (!ownName) return;
-    const DO_NOT_QUEUE = 4;
-    const PRIMARY_OWNER = 1;
-    let code: number;
-    try {
-      code = await this.bus.requestName(BUS_NAME, DO_NOT_QUEUE);
-    } catch (err) {
-      throw new ImgcreateError("Failed", `cannot own ${BUS_NAME} on the system bus: ${(err as Error).message} (is the D-Bus policy file installed?)`);
-    }
-    if (code !== PRIMARY_OWNER) throw new ImgcreateError("Busy", `${BUS_NAME} is already owned on this bus: another imgcreated is running`);
+    gate.open((msg) => this.onCall(msg));
   }
 
   // ---- calls ----
 
   private onCall(msg: dbus.Message): boolean {
-    const path = msg.path ?? "";
-    if (path !== "/" && path !== ROOT_PATH && !ROOT_PATH.startsWith(path + "/") && !path.startsWith(ROOT_PATH + "/")) return false;
+    if (!isOurPath(msg.path ?? "")) return false;
     void this.handle(msg).then(
       (r) => r && this.reply(msg, r),
       (err) => this.replyError(msg, err),
