@@ -83,13 +83,17 @@ function features(types: string[]): string[] {
   return [...f, ...types];
 }
 
+/** package.json's version: one level up from daemon/main.ts, two from dist/daemon/main.js. */
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "0";
-  } catch {
-    return "0";
+  for (const rel of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "imgcreate" && pkg.version) return pkg.version;
+    } catch {
+      /* try the next */
+    }
   }
+  return "0";
 }
 
 async function connectSystemBus(required: boolean, warn: (m: string) => void): Promise<dbus.MessageBus | null> {

@@ -53,7 +53,7 @@ export const METHODS: readonly MethodDef[] = [
     doc: "Parse the kickstart (its %include files given as text) and create a build session owned by the caller.",
     params: [
       { name: "kickstart", type: T.string(KICKSTART_MAX, { nonEmpty: true }), doc: "kickstart text" },
-      { name: "includes", type: T.strmap(256, KICKSTART_MAX), doc: "text of every %include'd file, keyed as the kickstart names it" },
+      { name: "includes", type: T.strmap(256, KICKSTART_MAX), doc: "text of every %include'd file, keyed by the absolute path the parser asks for (collectIncludes on the client)" },
       {
         name: "options",
         type: T.options({

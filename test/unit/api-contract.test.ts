@@ -2,7 +2,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { apiMarkdown } from "../../daemon/api/docs.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { METHODS, PROPERTIES, findMethod } from "../../daemon/api/methods.js";
 import { checkParams } from "../../daemon/api/schema.js";
@@ -84,5 +86,12 @@ describe("introspection XML", () => {
     assert.match(xml, /<method name="OpenShell">[\s\S]*?type="h" direction="out"/);
     assert.match(xml, /<signal name="Completed">\s*<arg name="success" type="b"\/>\s*<arg name="error_name" type="s"\/>\s*<arg name="message" type="s"\/>/);
     assert.doesNotMatch(xml, /ShellInput|GetProperties/);
+  });
+});
+
+describe("docs/dbus-api.md", () => {
+  it("is what daemon/api/docs.ts generates from the table (regenerate it when the API changes)", () => {
+    const src = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../../docs/dbus-api.md" : "../../../docs/dbus-api.md", import.meta.url));
+    assert.equal(readFileSync(src, "utf8"), apiMarkdown());
   });
 });
