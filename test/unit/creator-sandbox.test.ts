@@ -16,10 +16,12 @@ test("chroot view: the root becomes /, own pid/ipc/uts namespaces, fresh /proc a
   assert.ok(!a.includes("--share-net") && !a.includes("--dev-bind"));
 });
 
-test("host view (%post --nochroot): host read-only, private /tmp, only the root and LIVE_ROOT writable, bound after /tmp", () => {
+test("host view (%post --nochroot): host system dirs read-only (never all of /), private /tmp, only the root and LIVE_ROOT writable", () => {
   const a = bwrapArgs({ root: "/tmp/w/root", view: "host", writable: ["/tmp/w/live"], readable: ["/tmp/w/s"] });
   const s = a.join(" ");
-  assert.ok(s.startsWith("--ro-bind / / --tmpfs /tmp"));
+  assert.ok(s.startsWith("--ro-bind /usr /usr --ro-bind /etc /etc"));
+  assert.ok(!s.includes("--ro-bind / /") && !s.includes("--bind / /"), "a bind of / would pin other sessions' mounts");
+  assert.ok(!/--(ro-)?bind \/(var|home|root|tmp) /.test(s));
   assert.ok(s.indexOf("--bind /tmp/w/root /tmp/w/root") > s.indexOf("--tmpfs /tmp"));
   assert.ok(s.includes("--bind /tmp/w/live /tmp/w/live"));
   assert.ok(s.includes("--ro-bind /tmp/w/s /tmp/w/s"));

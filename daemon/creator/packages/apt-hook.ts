@@ -1,12 +1,16 @@
 // The shell hook mmdebstrap runs at its setup, essential and customize steps (outside the chroot,
-// inside mmdebstrap's namespaces). It moves data between the shared cache and the root, applies the
-// excludes as apt pins, and writes the files a subclass needs before the bulk of packages install.
+// inside mmdebstrap's and our bubblewrap's mount namespaces, so its bind mount can never outlive the
+// build). It hard-links the cached .debs into a session dir bound over the root's apt archives (no
+// copying into the image), links new ones back into the cache, applies the excludes as apt pins,
+// and writes the files a subclass needs before the bulk of packages install.
 export interface HookPaths {
   cache: { lists: string; archives: string; lock: string };
   /** A tree copied over the root right after the essential packages (before the kernel etc. install). */
   stage: string;
   /** apt preferences pinning excluded packages to -1 (or an absent file). */
   excludes: string;
+  /** The session's own archives dir on the host filesystem, bound over the root's /var/cache/apt/archives. */
+  debs: string;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -17,30 +21,36 @@ export function hookScript(p: HookPaths): string {
 set -eu
 step=$1; root=$2
 LISTS=${q(p.cache.lists)}; ARCHIVES=${q(p.cache.archives)}; LOCK=${q(p.cache.lock)}
-STAGE=${q(p.stage)}; EXCLUDES=${q(p.excludes)}
+STAGE=${q(p.stage)}; EXCLUDES=${q(p.excludes)}; DEBS=${q(p.debs)}
 case $step in
 setup)
-  mkdir -p "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives/partial" "$root/etc/apt/preferences.d"
+  mkdir -p "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives" "$root/etc/apt/preferences.d" "$DEBS/partial"
   # Lists fetched (and signature-checked) by our own update; the build skips its update step.
+  # Debs: hard links when the cache and the session share a filesystem, copies otherwise.
   flock --shared "$LOCK" sh -c '
     for f in "$1"/*_*; do [ -f "$f" ] && cp -p "$f" "$2/var/lib/apt/lists/"; done
-    for f in "$3"/*.deb; do [ -f "$f" ] && cp -p "$f" "$2/var/cache/apt/archives/"; done
-    true' sh "$LISTS" "$root" "$ARCHIVES"
+    for f in "$3"/*.deb; do [ -f "$f" ] || continue; ln "$f" "$4/" 2>/dev/null || cp -p "$f" "$4/"; done
+    true' sh "$LISTS" "$root" "$ARCHIVES" "$DEBS"
+  mount --bind "$DEBS" "$root/var/cache/apt/archives"
   if [ -f "$EXCLUDES" ]; then cp "$EXCLUDES" "$root/etc/apt/preferences.d/imgcreate-exclude"; fi
-  echo "imgcreate: cache copied in"
+  echo "imgcreate: package cache linked in"
   ;;
 essential)
   if [ -d "$STAGE" ]; then cp -a "$STAGE/." "$root/"; fi
   ;;
 customize)
-  for f in "$root"/var/cache/apt/archives/*.deb; do
+  # Only complete, verified debs are in archives/ (apt keeps downloads in partial/ until checked);
+  # each enters the cache under a temporary name and is renamed into place.
+  for f in "$DEBS"/*.deb; do
     [ -f "$f" ] || continue
     b=\${f##*/}
     [ -e "$ARCHIVES/$b" ] && continue
-    cp -p "$f" "$ARCHIVES/.$b.tmp.$$" && mv -f "$ARCHIVES/.$b.tmp.$$" "$ARCHIVES/$b"
+    t="$ARCHIVES/.$b.tmp.$$"
+    { ln "$f" "$t" 2>/dev/null || cp -p "$f" "$t"; } && mv -f "$t" "$ARCHIVES/$b"
   done
+  umount "$root/var/cache/apt/archives"
   rm -f "$root/etc/apt/preferences.d/imgcreate-exclude"
-  echo "imgcreate: cache copied out"
+  echo "imgcreate: new packages added to the cache"
   ;;
 esac
 `;

@@ -7,6 +7,7 @@ import { mkdir, readdir, stat, writeFile, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
+import { hostSystemArgs } from "../system/sandbox.js";
 import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
 import { prepareSources } from "./apt-sources.js";
 import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
@@ -80,7 +81,7 @@ export class AptBackend implements PackageBackend {
     const excludes = join(dir, "exclude.pref");
     if (req.excludes.length > 0) await writeFile(excludes, excludePins(req.excludes.map((e) => e.name)));
     const hook = join(dir, "hook.sh");
-    await writeFile(hook, hookScript({ cache, stage, excludes }), { mode: 0o755 });
+    await writeFile(hook, hookScript({ cache, stage, excludes, debs: join(dir, "debs") }), { mode: 0o755 });
 
     const argv = this.mmdebstrapArgv(req, repos, resolved.install, sources.suite, sources.files, hook, ctx.root);
     await this.runMmdebstrap(argv, req, ctx);
@@ -105,11 +106,21 @@ export class AptBackend implements PackageBackend {
   }
 
   private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext): Promise<void> {
-    const sandbox = ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"];
+    // Only the host's system dirs, this session's work dir and the cache: never all of "/", whose
+    // copy would pin other sessions' mounted roots for the length of this install.
+    const sandbox = [
+      "bwrap",
+      ...hostSystemArgs(),
+      "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
+      "--bind", ctx.workDir, ctx.workDir,
+      "--bind", ctx.cacheDir, ctx.cacheDir,
+      "--dev", "/dev", "--proc", "/proc",
+      "--unshare-pid", "--die-with-parent", "--",
+    ];
     const { id } = await ctx.journal.take("process", { argv }, async () => undefined);
     let fraction = 0.02;
     let message = "preparing the root";
-    const archives = join(ctx.root, "var/cache/apt/archives");
+    const archives = join(ctx.workDir, "apt", "debs");
     const poll = setInterval(() => {
       void dirBytes(archives).then((bytes) => ctx.progress({ fraction, bytes, message }));
     }, 1000);

@@ -4,6 +4,7 @@
 // reduced capability set without CAP_SYS_ADMIN (so it cannot mount). --die-with-parent: if the
 // daemon dies, the whole sandbox dies with it.
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { existsSync, lstatSync, readlinkSync } from "node:fs";
 import { run, type RunOptions, type RunResult } from "./exec.js";
 
 /**
@@ -30,7 +31,7 @@ export const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 export interface SandboxSpec {
   /** The install root. In "chroot" mode it becomes "/"; in "host" mode it is one of the writable paths. */
   root: string;
-  /** "chroot": inside the image. "host": the host read-only (for %post --nochroot). */
+  /** "chroot": inside the image. "host": the host's /usr, /etc, /opt read-only (for %post --nochroot and mmdebstrap). */
   view: "chroot" | "host";
   /** Extra host paths writable in "host" view (LIVE_ROOT). */
   writable?: string[];
@@ -59,12 +60,35 @@ function common(spec: SandboxSpec): string[] {
   return a;
 }
 
+/**
+ * The host's system directories, read-only, for sandboxes that see the host. Deliberately NOT a bind
+ * of the whole "/": a mount namespace holds a private copy of every mount it can see, so binding "/"
+ * would pin every other session's mounted root (its loop device could not be released while this
+ * sandbox lives) and show other sessions' and users' files. /usr, /etc and /opt hold no session
+ * mounts; the merged-/usr links (/bin -> usr/bin ...) are recreated as links.
+ */
+export function hostSystemArgs(): string[] {
+  const a: string[] = [];
+  for (const d of ["/usr", "/etc", "/opt"]) if (existsSync(d)) a.push("--ro-bind", d, d);
+  for (const l of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
+    let st;
+    try {
+      st = lstatSync(l);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) a.push("--symlink", readlinkSync(l), l);
+    else a.push("--ro-bind", l, l);
+  }
+  return a;
+}
+
 /** bwrap's arguments (without "bwrap" and the command). */
 export function bwrapArgs(spec: SandboxSpec): string[] {
   if (spec.view === "chroot") return ["--bind", spec.root, "/", ...common(spec)];
-  // A private /tmp: host /tmp is neither visible nor writable (and its sockets are unreachable).
-  // The writable paths (and read-only files the command needs) are bound after it, so they show through.
-  const a = ["--ro-bind", "/", "/", "--tmpfs", "/tmp"];
+  // Host view: the host's programs and config read-only, private /tmp and /var/tmp; the writable
+  // paths (and read-only files the command needs) are bound after them, so they show through.
+  const a = [...hostSystemArgs(), "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"];
   for (const p of spec.readable ?? []) a.push("--ro-bind", p, p);
   for (const p of [spec.root, ...(spec.writable ?? [])]) a.push("--bind", p, p);
   return [...a, ...common(spec)];
