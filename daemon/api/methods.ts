@@ -96,7 +96,7 @@ export const METHODS: readonly MethodDef[] = [
     params: [destdir, { name: "options", type: stageOptions, doc: "interactive (b)" }],
     result: { name: "job", sig: "o", doc: "the Job packaging" },
     action: ACTIONS.build,
-    states: ["unmounted", "packaged"],
+    states: ["unmounted"],
     operation: "package",
   },
   {
