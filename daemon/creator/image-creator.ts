@@ -3,7 +3,7 @@
 // image type does differently lives in the protected hooks a subclass overrides.
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { mkdir, rm, readFile, writeFile } from "node:fs/promises";
+import { mkdir, rm, readFile, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import type { KickstartModel } from "../kickstart/model.js";
@@ -133,15 +133,18 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   /** Runs argv inside the sandboxed install root, its output as log lines of stage. */
   protected runInRoot(stage: Stage, argv: string[], opts: { signal?: AbortSignal; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-    return runSandboxed({ root: this.instroot, view: "chroot", ...(opts.env ? { env: opts.env } : {}) }, argv, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.input !== undefined ? { input: opts.input } : {}),
-      onLine: (l) => this.log(stage, "info", l),
-    });
+    return this.journal.trackProcess(argv, (onSpawn) =>
+      runSandboxed({ root: this.instroot, view: "chroot", ...(opts.env ? { env: opts.env } : {}) }, argv, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+        onSpawn,
+        onLine: (l) => this.log(stage, "info", l),
+      }),
+    );
   }
 
   protected rootOps(stage: Stage, signal?: AbortSignal): RootOps {
-    return new RootOps(this.instroot, (p, l) => this.log(stage, p, l), signal);
+    return new RootOps(this.instroot, (p, l) => this.log(stage, p, l), signal, this.journal);
   }
 
   // ---------------------------------------------------------------- the stages
@@ -165,7 +168,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
         return result;
       } catch (err) {
         this._state = "failed";
-        const e = s.aborted ? new ImgcreateError("Cancelled", `${stage} cancelled`) : asImgcreateError(err);
+        const e = s.aborted ? new ImgcreateError("Cancelled", `${stage} cancelled`) : await this.explainFull(asImgcreateError(err));
         this.log(stage, "error", e.message);
         throw e;
       } finally {
@@ -174,6 +177,17 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     })();
     this.runningStage = p;
     return p;
+  }
+
+  /** "No space left on device" becomes a sentence naming the filesystem that is full and what to change. */
+  private async explainFull(e: ImgcreateError): Promise<ImgcreateError> {
+    if (!/No space left on device|ENOSPC/.test(e.message + JSON.stringify(e.detail))) return e;
+    const free = async (p: string) => statfs(p).then((st) => st.bavail * st.bsize).catch(() => Infinity);
+    const rootFull = this.mounted && (await free(this.instroot)) < 16 * 2 ** 20;
+    const where = rootFull
+      ? `the image's root filesystem (mounted at ${this.instroot}) is full: raise \`part / --size\` in the kickstart`
+      : `the host filesystem holding ${this.workDir} is full: free space there or use another work or output directory`;
+    return new ImgcreateError("Failed", `${where} (${e.message})`, { ...e.detail, full: rootFull ? "root" : "host" });
   }
 
   async mount(signal?: AbortSignal): Promise<void> {

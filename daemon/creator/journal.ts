@@ -95,6 +95,19 @@ export class Journal {
     this.write({ op: "note", id, data });
   }
 
+  /**
+   * Runs a child process under the journal: recorded before it starts, its pid noted as soon as it
+   * exists (fn passes onSpawn to run()), released (its tree killed if still alive) when fn ends.
+   */
+  async trackProcess<T>(argv: string[], fn: (onSpawn: (pid: number) => void) => Promise<T>): Promise<T> {
+    const { id } = await this.take("process", { argv: argv.slice(0, 8) }, async () => undefined);
+    try {
+      return await fn((pid) => this.note(id, { pid }));
+    } finally {
+      await this.release(id).catch(() => undefined);
+    }
+  }
+
   /** Releases one resource now and records it. */
   async release(id: number): Promise<void> {
     const h = this.held.find((x) => x.id === id);

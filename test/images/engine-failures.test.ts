@@ -85,6 +85,12 @@ describe("engine failure paths", { timeout: 15 * 60_000 }, () => {
     await c.unmount();
   });
 
+  test("a root too small for its packages says that the image's root filesystem is full", async () => {
+    const c = make((t) => t.replace("part / --size=768", "part / --size=64"));
+    await c.mount();
+    await assert.rejects(c.install(), isCode("Failed", /install root filesystem at .* is full: give it more room with a larger `part \/ --size`/));
+  });
+
   test("cancelling install with its AbortSignal stops mmdebstrap and leaves nothing after cleanup", async () => {
     const c = make((t) => t.replace("%packages --excludedocs\n", "%packages --excludedocs\nprocps\n"));
     const ac = new AbortController();

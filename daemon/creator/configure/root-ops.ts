@@ -2,6 +2,7 @@
 // files through it (so a symlink in the image can never redirect a write to the host), and log.
 import { run, type RunResult } from "../system/exec.js";
 import { runSandboxed, writeInRoot, readInRoot } from "../system/sandbox.js";
+import type { Journal } from "../journal.js";
 import type { LogPriority } from "../types.js";
 
 export class RootOps {
@@ -9,6 +10,8 @@ export class RootOps {
     readonly root: string,
     private readonly logLine: (priority: LogPriority, line: string) => void,
     private readonly signal?: AbortSignal,
+    /** When given, every process started in the root is journaled while it runs. */
+    readonly journal?: Journal,
   ) {}
 
   log(priority: LogPriority, line: string): void {
@@ -16,11 +19,14 @@ export class RootOps {
   }
 
   run(argv: string[], opts: { input?: string; okCodes?: number[] } = {}): Promise<RunResult> {
-    return runSandboxed({ root: this.root, view: "chroot" }, argv, {
-      ...opts,
-      ...(this.signal ? { signal: this.signal } : {}),
-      onLine: (l) => this.logLine("debug", l),
-    });
+    const go = (onSpawn?: (pid: number) => void) =>
+      runSandboxed({ root: this.root, view: "chroot" }, argv, {
+        ...opts,
+        ...(this.signal ? { signal: this.signal } : {}),
+        ...(onSpawn ? { onSpawn } : {}),
+        onLine: (l) => this.logLine("debug", l),
+      });
+    return this.journal ? this.journal.trackProcess(argv, go) : go();
   }
 
   /** Runs a shell snippet in the root; extra args are $1.. (never interpolated into the script). */

@@ -26,16 +26,20 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
     output.push(l);
     ctx.ops.log("info", l);
   };
-  const common = { okCodes: Array.from({ length: 255 }, (_, i) => i + 1), onLine, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const base = { okCodes: Array.from({ length: 255 }, (_, i) => i + 1), onLine, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const track = <T>(argv: string[], fn: (o: typeof base & { onSpawn?: (pid: number) => void }) => Promise<T>): Promise<T> =>
+    ctx.ops.journal ? ctx.ops.journal.trackProcess(argv, (onSpawn) => fn({ ...base, onSpawn })) : fn(base);
   if (s.nochroot) {
     await mkdir(ctx.scratch, { recursive: true });
     const file = join(ctx.scratch, `post-${index}`);
     await writeFile(file, s.body, { mode: 0o700 });
     try {
-      const res = await runSandboxed(
-        { root: ctx.ops.root, view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot } },
-        [s.interpreter, file],
-        common,
+      const res = await track([s.interpreter, file], (o) =>
+        runSandboxed(
+          { root: ctx.ops.root, view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot } },
+          [s.interpreter, file],
+          o,
+        ),
       );
       return { exitCode: res.exitCode, output };
     } finally {
@@ -45,7 +49,7 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
   const file = `/tmp/imgcreate-post-${index}`;
   await ctx.ops.write(file, s.body, "0700");
   try {
-    const res = await runSandboxed({ root: ctx.ops.root, view: "chroot", env: { HOME: "/root" } }, [s.interpreter, file], common);
+    const res = await track([s.interpreter, file], (o) => runSandboxed({ root: ctx.ops.root, view: "chroot", env: { HOME: "/root" } }, [s.interpreter, file], o));
     return { exitCode: res.exitCode, output };
   } finally {
     await ctx.ops.sh('rm -f "$1"', [file]);
