@@ -7,7 +7,8 @@
 #      into a live ISO with live progress
 #   4. boot-tests the ISO in qemu (BIOS; add UEFI with DEMO_UEFI=1)
 #   5. stops what it started; nothing is left running.
-# Environment: DEMO_USER (default imgcreate-demo), DEMO_OUT (default /var/tmp/imgcreate-demo).
+# Environment: DEMO_USER (default imgcreate-demo), DEMO_OUT (default /var/tmp/imgcreate-demo),
+# DEMO_LOGS (default /var/log/imgcreate-demo), DEMO_UEFI=1, DEMO_MARKER (default login:).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -18,6 +19,7 @@ fi
 
 user=${DEMO_USER:-imgcreate-demo}
 out=${DEMO_OUT:-/var/tmp/imgcreate-demo}
+logs=${DEMO_LOGS:-/var/log/imgcreate-demo}
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 say "Installing everything (Debian packages, npm dependencies, build, system files)"
@@ -33,6 +35,8 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [ "${under_systemd:-0}" = 1 ]; then systemctl stop imgcreated.service || true; fi
+  # A bus we started leaves its socket file behind; a stale one would make the next client wait in vain.
+  if [ "${own_bus:-0}" = 1 ]; then rm -f /run/dbus/system_bus_socket; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -51,19 +55,23 @@ if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
   systemctl start imgcreated.service
 else
   say "systemd is not PID 1: starting the system bus, polkitd and imgcreated as children of this script"
+  mkdir -p "$logs"
+  echo "(their logs: $logs/)"
   if ! bus_has org.freedesktop.DBus; then
     mkdir -p /run/dbus
-    dbus-daemon --system --nofork --nopidfile & started+=($!)
+    rm -f /run/dbus/system_bus_socket
+    own_bus=1
+    dbus-daemon --system --nofork --nopidfile >"$logs/dbus.log" 2>&1 & started+=($!)
     wait_for 10 "the system bus" bus_has org.freedesktop.DBus
   else
     # The bus was already running: make it read our policy file, installed after it started.
     busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
   fi
   if ! bus_has org.freedesktop.PolicyKit1; then
-    /usr/lib/polkit-1/polkitd & started+=($!)
+    /usr/lib/polkit-1/polkitd >"$logs/polkitd.log" 2>&1 & started+=($!)
     wait_for 10 "polkitd" bus_has org.freedesktop.PolicyKit1
   fi
-  "$repo/bin/imgcreated" & started+=($!)
+  "$repo/bin/imgcreated" >"$logs/imgcreated.log" 2>&1 & started+=($!)
 fi
 wait_for 30 "imgcreated" bus_has org.imgcreate.ImageCreator1
 
@@ -75,8 +83,10 @@ chown "$user" "$out"
 
 say "Building examples/debian-live.ks as $user (Ctrl-C cancels and cleans up)"
 # The client runs as the user: it reads the kickstart with the user's rights, the ISO is written as the user.
+t0=$SECONDS
 runuser -u "$user" -- "$repo/bin/imgcreate" build --type live --name debian-live --fslabel DEBIAN-LIVE \
   -o "$out" "$repo/examples/debian-live.ks"
+echo "built in $((SECONDS - t0)) s:"
 ls -l "$out"/debian-live.iso
 
 # The example image logs in on the serial console; that prompt is the proof that it booted.
