@@ -8,6 +8,8 @@ import { parseKickstart, formatDiagnostic, type Diagnostic } from "../daemon/kic
 
 export interface ReadKickstart {
   path: string;
+  /** Where the file was read, for the daemon to resolve includes exactly as this parse did. */
+  where: { "kickstart-path": string; cwd: string };
   text: string;
   includes: Record<string, string>;
   warnings: string[];
@@ -46,7 +48,7 @@ export function readKickstart(path: string, version?: string): ReadKickstart {
     throw new ImgcreateError("InvalidArgs", `the kickstart has errors; fix them and try again:\n${errors.map((d) => "  " + formatDiag(d)).join("\n")}`, { exitCode: EXIT.usage });
   }
   const includes = { ...files };
-  return { path, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d)) };
+  return { path, where: { "kickstart-path": resolve(path), cwd }, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d)) };
 }
 
 /** The image name livecd-creator would pick: the kickstart's base name without .ks / .cfg. */

@@ -62,7 +62,7 @@ export async function build(ctx: Context, req: BuildRequest): Promise<number> {
   const interrupt = new Interrupt((m) => render.note(m));
   let id: string | undefined;
   try {
-    id = await conn.createSession(ks.text, ks.includes, req.options);
+    id = await conn.createSession(ks.text, ks.includes, { ...req.options, ...ks.where });
     render.note(`session ${id} created (${req.options.name})`, { session: id });
     await runAll(conn, id, outdir, render, interrupt, req.shell);
     const info = await conn.getSession(id);

@@ -8,7 +8,7 @@ import { statSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, type Harness } from "../helpers/harness.js";
 import { findLeaks } from "../helpers/leaks.js";
-import { SMALL_KS, Tmux, imgcreateAs, jsonLines, ourProgram, userDir, writeUserFile } from "./client-cli.js";
+import { writeSmallKs, Tmux, imgcreateAs, jsonLines, ourProgram, userDir, writeUserFile } from "./client-cli.js";
 
 let h: Harness;
 let home: string; // alice's work directory
@@ -17,7 +17,7 @@ let tmux: Tmux;
 before(async () => {
   h = await startHarness({ daemon: true });
   home = userDir(h, "alice", "alice");
-  writeUserFile(join(home, "small.ks"), SMALL_KS);
+  writeSmallKs(home, "small.ks");
   writeUserFile(join(home, "broken.ks"), "lang C.UTF-8\ntimezone UTC\nfrobnicate --now\n");
   tmux = new Tmux(join(h.dir, "tmux.sock"));
 });
@@ -34,7 +34,7 @@ function sessionsOf(stdout: string): Record<string, unknown>[] {
 describe("errors a user can meet", () => {
   test("bob, not in imgbuilders, is told he is not authorized and what to do (exit 3)", async () => {
     const bobHome = userDir(h, "bob", "bob");
-    writeUserFile(join(bobHome, "small.ks"), SMALL_KS);
+    writeSmallKs(bobHome, "small.ks");
     const list = await imgcreateAs(h, "bob", ["session", "list"], bobHome);
     assert.equal(list.exitCode, 3, list.stderr);
     assert.match(list.stderr, /^imgcreate: not authorized: .*imgbuilders/);

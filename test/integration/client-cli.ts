@@ -33,12 +33,12 @@ export function writeUserFile(path: string, text: string): string {
   return path;
 }
 
-/** The smallest useful image: minbase from the host's apt sources, a marker from %post. */
+/** The smallest useful image: minbase from the host's apt sources, a marker from %post, a relative %include. */
 export const SMALL_KS = `# minimal loop image for the client tests
 %addon org_imgcreate --suite=bookworm --variant=minbase --mirror=host
 %end
 lang C.UTF-8
-timezone UTC --utc
+%include client-common.ks
 rootpw --lock
 part / --size 1024 --fstype ext4
 %packages
@@ -47,6 +47,12 @@ part / --size 1024 --fstype ext4
 echo client-test-marker > /etc/imgcreate-client-marker
 %end
 `;
+
+/** Writes SMALL_KS as `name` in dir, with the file it includes next to it. */
+export function writeSmallKs(dir: string, name: string): string {
+  writeUserFile(join(dir, "client-common.ks"), "# included by the client tests' kickstart\ntimezone UTC --utc\n");
+  return writeUserFile(join(dir, name), SMALL_KS);
+}
 
 export function imgcreateAs(h: Harness, user: "alice" | "bob", args: string[], cwd: string, timeoutMs = 60_000) {
   const [cmd, ...pre] = ourProgram("imgcreate");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { SMALL_KS, imgcreateAs, jsonLines, ourProgram, userDir, writeUserFile } from "./client-cli.js";
+import { imgcreateAs, jsonLines, ourProgram, userDir, writeSmallKs } from "./client-cli.js";
 
 let h: Harness;
 let home: string;
@@ -14,7 +14,7 @@ let home: string;
 before(async () => {
   h = await startHarness({ daemon: true });
   home = userDir(h, "alice", "alice");
-  writeUserFile(join(home, "livecd-fedora-minimal.ks"), SMALL_KS);
+  writeSmallKs(home, "livecd-fedora-minimal.ks");
 });
 
 after(async () => {
