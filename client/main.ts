@@ -4,17 +4,15 @@ import { parseCommandLine, type ParsedCommand } from "./args.js";
 import { commandHelp, mainHelp } from "./help.js";
 import { EXIT, describeError, exitCodeFor } from "./errors.js";
 import { makeContext, type Context } from "./commands/context.js";
-import { build } from "./commands/build.js";
-import { sessionOptions } from "./commands/build.js";
-import { sessionCancel, sessionClose, sessionCreate, sessionList, sessionLogs, sessionShell, sessionShow, sessionStage } from "./commands/session.js";
-import { bootTest } from "./commands/boot-test.js";
-import { runKsCommand } from "./commands/ks-dispatch.js";
 import type { Stage } from "./connection/types.js";
 import { asImgcreateError } from "../daemon/errors.js";
 
 export const VERSION = "0.1.0";
 
 async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
+  // Commands are loaded when used, so `--help` and usage errors answer without loading D-Bus, qemu helpers, ...
+  const { build, sessionOptions } = await import("./commands/build.js");
+  const { sessionCancel, sessionClose, sessionCreate, sessionList, sessionLogs, sessionShell, sessionShow, sessionStage } = await import("./commands/session.js");
   const spec = p.spec!;
   const v = p.values;
   const [cmd, sub] = spec.path;
@@ -31,7 +29,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
     case "shell":
       return sessionShell(ctx, arg, p.passthrough);
     case "boot-test":
-      return bootTest(ctx, arg, v);
+      return (await import("./commands/boot-test.js")).bootTest(ctx, arg, v);
     case "version":
       return version(ctx);
     case "session":
@@ -75,7 +73,7 @@ export async function run(argv: string[], out = process.stdout, err = process.st
     return exitCodeFor(e);
   }
   const ctx = makeContext(parsed.globals, out, err);
-  if (parsed.ks) return runKsCommand(parsed.ks.argv, out, err);
+  if (parsed.ks) return (await import("./commands/ks-dispatch.js")).runKsCommand(parsed.ks.argv, out, err);
   if (parsed.globals.help) {
     out.write(parsed.spec ? commandHelp(parsed.spec) : mainHelp());
     return EXIT.ok;
