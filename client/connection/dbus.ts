@@ -39,7 +39,8 @@ export class DBusConnection implements Connection {
       bus.once("error", () => reject(unreachableError(`no system bus at ${address}`)));
     });
     const c = new DBusConnection(bus);
-    bus.on("error", () => undefined); // a dropped bus shows up as failing calls, with our message
+    // A dropped bus shows up as failing calls, with our message, and ends the jobs we wait for.
+    bus.on("error", () => c.daemonGone());
     if (!(await c.nameAvailable())) {
       bus.disconnect();
       throw unreachableError(`the system bus has no ${BUS_NAME}`);
@@ -61,8 +62,18 @@ export class DBusConnection implements Connection {
     // dbus-next only routes signals to proxy objects; listen on the connection itself to see them all in order.
     const conn = (this.bus as unknown as { _connection: NodeJS.EventEmitter })._connection;
     conn.on("message", (m: Msg) => {
-      if (m.type === dbus.MessageType.SIGNAL && m.path?.startsWith(ROOT_PATH)) this.route(m);
+      if (m.type !== dbus.MessageType.SIGNAL) return;
+      if (m.path?.startsWith(ROOT_PATH)) this.route(m);
+      else if (m.member === "NameOwnerChanged" && m.body[0] === BUS_NAME && m.body[2] === "") this.daemonGone();
     });
+    // If the daemon goes away mid-job, no Completed will ever come: the bus tells us instead.
+    const gone = `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`;
+    await this.rawCall("/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [gone], "org.freedesktop.DBus");
+  }
+
+  daemonGone(): void {
+    for (const job of this.jobs.values()) job.complete({ success: false, error: "Failed", message: "imgcreated stopped while the job was running; its session is marked interrupted when it starts again" });
+    this.jobs.clear();
   }
 
   private route(m: Msg): void {

@@ -215,3 +215,30 @@ describe("staged session, on a terminal", () => {
     assert.deepEqual(sessionsOf(list.stdout), []);
   });
 });
+
+describe("when the daemon dies", () => {
+  test("a client waiting on a job does not hang: exit 1 with a sentence; the session is interrupted after restart", { timeout: 300_000 }, async () => {
+    const c = await imgcreateAs(h, "alice", ["session", "create", "--type", "loop", "--name", "victim", "small.ks"], home);
+    assert.equal(c.exitCode, 0, c.stderr);
+    const id = c.stdout.trim();
+    assert.equal((await imgcreateAs(h, "alice", ["session", "mount", id], home, 120_000)).exitCode, 0);
+    const [cmd, ...pre] = ourProgram("imgcreate");
+    const child = h.spawnAs("alice", cmd!, [...pre, "session", "install", id], { cwd: home });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const deadline = Date.now() + 120_000;
+    while (!/install: started/.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    await h.stopDaemon("SIGKILL");
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("hung"), 20_000))]);
+    assert.equal(code, 1, `stdout:\n${stdout.slice(-800)}\nstderr:\n${stderr}`);
+    assert.match(stderr, /imgcreate: install failed: imgcreated stopped while the job was running/);
+    await h.restartDaemon();
+    const show = await imgcreateAs(h, "alice", ["--json", "session", "show", id], home);
+    assert.equal(jsonLines(show.stdout)[0]!["state"], "interrupted");
+    assert.equal((await imgcreateAs(h, "alice", ["session", "close", id], home)).exitCode, 0);
+  });
+});
