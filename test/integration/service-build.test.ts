@@ -59,9 +59,25 @@ def shell():
         data += chunk
     os.close(fd)
     out["shell"] = data.decode(errors="replace")
+def rpc_shell():
+    import base64, socket
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[3]); f = s.makefile("rwb")
+    f.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "Session.OpenShell", "params": {"session": str(path), "argv": ["/bin/sh", "-c", "read x; echo rpc-got-$x"]}}) + "\n").encode()); f.flush()
+    data, shell_id = b"", None
+    while True:
+        m = json.loads(f.readline())
+        if m.get("id") == 1:
+            if "error" in m: out["rpc_shell_error"] = m["error"]; return
+            shell_id = m["result"]
+            f.write((json.dumps({"jsonrpc": "2.0", "id": 2, "method": "Session.ShellInput", "params": {"session": str(path), "shell": shell_id, "data": base64.b64encode(b"forty-two\n").decode()}}) + "\n").encode()); f.flush()
+        elif m.get("method") == "Shell.Output": data += base64.b64decode(m["params"]["data"])
+        elif m.get("method") == "Shell.Exited": out["rpc_shell_status"] = m["params"]["status"]; break
+    out["rpc_shell"] = data.decode(errors="replace")
+    s.close()
 ok = run("Mount") and run("Install")
 if ok:
     shell()
+    rpc_shell()
     ok = run("Configure") and run("Unmount") and run("Package", sys.argv[2])
 out["artifacts"] = [str(a) for a in props.Get(B + ".Session", "Artifacts")]
 print(json.dumps(out))
@@ -71,6 +87,9 @@ interface DriverOut {
   session: string;
   steps: { name: string; job: string; completed: [boolean, string, string] | null; state: string; logs: string[]; changes: number; loops: string }[];
   shell?: string;
+  rpc_shell?: string;
+  rpc_shell_status?: number;
+  rpc_shell_error?: unknown;
   artifacts: string[];
 }
 
@@ -87,7 +106,7 @@ describe("a full build through the service, as alice", { timeout: 1_500_000 }, (
     const { writeFileSync } = await import("node:fs");
     writeFileSync(ksFile, BUILD_KS);
     chownSync(ksFile, h.users.alice.uid, h.users.alice.gid);
-    const r = await h.runAs("alice", PY, ["-c", DRIVER, ksFile, destdir], { timeoutMs: 1_400_000 });
+    const r = await h.runAs("alice", PY, ["-c", DRIVER, ksFile, destdir, h.socketPath], { timeoutMs: 1_400_000 });
     assert.equal(r.exitCode, 0, `driver failed: ${r.stderr}\n--- daemon log:\n${h.daemonLog().slice(-3000)}`);
     out = JSON.parse(r.stdout) as DriverOut;
   });
@@ -121,6 +140,11 @@ describe("a full build through the service, as alice", { timeout: 1_500_000 }, (
   it("OpenShell hands alice a pty running inside the install root (as root there)", () => {
     assert.match(out.shell ?? "", /shell-says-42/);
     assert.match(out.shell ?? "", /^0\s*$/m);
+  });
+
+  it("over JSON-RPC the shell streams: input by ShellInput, output by Shell.Output, then Shell.Exited", () => {
+    assert.match(out.rpc_shell ?? JSON.stringify(out.rpc_shell_error), /rpc-got-forty-two/);
+    assert.equal(out.rpc_shell_status, 0);
   });
 
   it("the artifact is in alice's directory and belongs to her", () => {

@@ -3,7 +3,8 @@
 // time for polkit's unix-process subject). Method names mirror D-Bus ("Session.Mount"), params are named;
 // job events go as notifications to the connections that subscribed (stage calls subscribe their caller).
 import net from "node:net";
-import { closeSync, createReadStream, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
+import tty from "node:tty";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
@@ -171,13 +172,19 @@ export class JsonRpcTransport {
   /** The pty master stays here: its output goes out as Shell.Output, ShellInput writes to it. */
   private streamShell(conn: Connection, shell: Shell): string {
     conn.shells.set(shell.id, shell);
-    const out = createReadStream("", { fd: shell.master, autoClose: false });
-    out.on("data", (d) => conn.notify("Shell.Output", { shell: shell.id, data: Buffer.from(d).toString("base64") }));
-    out.on("error", () => undefined); // EIO when the slave side is gone
-    void shell.exited.then((status) => {
-      out.destroy();
+    // A tty stream, not fs: the master is non-blocking (node-pty opened it so) and EIO means the other side closed.
+    const out = new tty.ReadStream(shell.master);
+    const closed = new Promise<void>((r) => {
+      out.once("close", () => r());
+      out.once("error", () => r());
+      out.once("end", () => r());
+    });
+    out.on("data", (d: Buffer) => conn.notify("Shell.Output", { shell: shell.id, data: d.toString("base64") }));
+    void shell.exited.then(async (status) => {
+      // Let what the shell wrote last drain before saying it ended.
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+      out.destroy(); // closes the master
       conn.shells.delete(shell.id);
-      closeSync(shell.master);
       conn.notify("Shell.Exited", { shell: shell.id, status });
     });
     return shell.id;
