@@ -196,12 +196,14 @@ export class SessionRegistry extends EventEmitter {
   /** On SIGTERM: stop every job (the stages release what they took) and leave those sessions interrupted. */
   async shutdown(): Promise<void> {
     const live = [...this.sessions.values()];
-    for (const s of live) if (s.job) this.cancel(s.job);
+    const busy = new Set(live.filter((s) => s.job));
+    for (const s of busy) this.cancel(s.job!);
     await Promise.all(live.map((s) => s.job?.wait()));
     for (const s of live) {
-      if (LIVE_STATES.includes(s.state) || s.creator) {
+      if (busy.has(s) || LIVE_STATES.includes(s.state) || s.creator) {
         await this.release(s);
-        if (LIVE_STATES.includes(s.state)) {
+        // Stopped by the daemon's end, not by its owner: interrupted, like after a crash.
+        if (busy.has(s) || LIVE_STATES.includes(s.state)) {
           s.record.state = "interrupted";
           await s.save();
         }
