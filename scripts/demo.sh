@@ -80,6 +80,8 @@ id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbi
 usermod -aG imgbuilders "$user"
 mkdir -p "$out"
 chown "$user" "$out"
+# The daemon never overwrites a file in your directory: clear the previous run's ISO first.
+rm -f "$out/debian-live.iso" "$out/debian-live.iso.sha256"
 
 say "Building examples/debian-live.ks as $user (Ctrl-C cancels and cleans up)"
 # The client runs as the user: it reads the kickstart with the user's rights, the ISO is written as the user.
