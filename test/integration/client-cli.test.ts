@@ -66,11 +66,15 @@ describe("errors a user can meet", () => {
 });
 
 describe("one-shot build", () => {
-  test("alice builds a loop image with --json: every stage reported in order, artifact hers, session closed", { timeout: 900_000 }, async () => {
+  test("alice builds a loop image with --json and --shell: every stage reported in order, a shell after configure, artifact hers, session closed", { timeout: 900_000 }, async () => {
     const out = userDir(h, "alice", "out-json");
-    const r = await imgcreateAs(h, "alice", ["--json", "build", "--type", "loop", "--name", "jsontest", "-o", out, "small.ks"], home, 900_000);
+    // --shell after configure reads its commands from our stdin (no terminal here).
+    const input = "cat /etc/imgcreate-client-marker\nexit\n";
+    const r = await imgcreateAs(h, "alice", ["--json", "build", "--type", "loop", "--name", "jsontest", "--shell", "-o", out, "small.ks"], home, 900_000, input);
     assert.equal(r.exitCode, 0, r.stderr + r.stdout.slice(-2000));
-    const ev = jsonLines(r.stdout);
+    // The shell's own output shares stdout with the JSON lines.
+    assert.match(r.stdout, /^client-test-marker\r?$/m, "the shell saw the configured install root");
+    const ev = jsonLines(r.stdout.split("\n").filter((l) => l.startsWith("{")).join("\n"));
     const stages = ev.filter((e) => e["event"] === "stage-end").map((e) => [e["stage"], e["success"]]);
     assert.deepEqual(stages, [["mount", true], ["install", true], ["configure", true], ["unmount", true], ["package", true]]);
     const progress = ev.filter((e) => e["event"] === "progress");

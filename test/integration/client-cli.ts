@@ -54,9 +54,9 @@ export function writeSmallKs(dir: string, name: string): string {
   return writeUserFile(join(dir, name), SMALL_KS);
 }
 
-export function imgcreateAs(h: Harness, user: "alice" | "bob", args: string[], cwd: string, timeoutMs = 60_000) {
+export function imgcreateAs(h: Harness, user: "alice" | "bob", args: string[], cwd: string, timeoutMs = 60_000, input?: string) {
   const [cmd, ...pre] = ourProgram("imgcreate");
-  return h.runAs(user, cmd!, [...pre, ...args], { cwd, timeoutMs });
+  return h.runAs(user, cmd!, [...pre, ...args], { cwd, timeoutMs, input });
 }
 
 /** Parses JSON lines, failing with the offending line. */
