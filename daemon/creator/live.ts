@@ -9,6 +9,7 @@ import type { KickstartModel } from "../kickstart/model.js";
 import { extractBaseRoot } from "./livebase.js";
 import { checkLiveKickstart, DEBIAN_LIVE_PACKAGES } from "./livecheck.js";
 import { buildLiveIso, liveTools, type LiveBootloader } from "./liveiso.js";
+import { waitForOtherHolders } from "./liveholders.js";
 import { findLiveKernel, initrdPath, kernelVersions, type LiveKernel } from "./livekernel.js";
 import { LoopImageCreator } from "./loop-image-creator.js";
 import type { PackageBackend } from "./packages/backend.js";
@@ -167,10 +168,21 @@ export class LiveImageCreator extends LoopImageCreator {
         // Flush the image now: a mount namespace another process made meanwhile may hold a copy of this
         // mount, and then umount alone does not write the last changes to the image file.
         await run(["sync", "-f", this.instroot]);
+        await this.waitForCopies();
       }
     } finally {
       await super.unmountInstroot();
     }
+  }
+
+  /** Lets processes holding a copy of the install root mount in their own namespace finish (see liveholders.ts). */
+  private async waitForCopies(): Promise<void> {
+    if (!this.loopDevice) return;
+    const left = await waitForOtherHolders(this.loopDevice, {
+      timeoutMs: 10 * 60_000,
+      onWait: (who) => this.log("unmount", "warning", `waiting for ${who.join(", ")}: their own mount namespace holds a copy of the install root`),
+    });
+    if (left.length > 0) this.log("unmount", "warning", `still held by ${left.join(", ")}; unmounting anyway`);
   }
 
   protected override async stageFinalImage(outDir: string, signal: AbortSignal): Promise<string[]> {
