@@ -55,6 +55,8 @@ export interface RunOptions {
   /** Called for each output line (stdout and stderr; `\r`-redrawn progress bars count as lines). */
   onLine?: (line: string) => void;
   cwd?: string;
+  /** The pid of the started process. */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function runTool(argv: string[], opts: RunOptions = {}): Promise<st
     signal: opts.signal,
     cwd: opts.cwd,
     env: { LC_ALL: "C.UTF-8" },
+    onSpawn: opts.onSpawn,
     onLine: (line) => {
       for (const part of line.split("\r")) if (part.trim() !== "") opts.onLine?.(part);
     },

@@ -1,5 +1,6 @@
 // The squashfs step of a live image: LiveOS/squashfs.img from the ext4 root image (Fedora's layout,
 // LiveOS/rootfs.img inside) or from the root tree itself (flat). mksquashfs does the work on every core.
+import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { ImgcreateError } from "../../errors.js";
 import { requireTools, runTool } from "./livetools.js";
@@ -38,6 +39,23 @@ export function parseSquashfsProgress(line: string): number | undefined {
   return total > 0 ? Math.min(1, Number(m[1]) / total) : undefined;
 }
 
+/** Bytes mksquashfs will read: the apparent size of everything under src (holes included). */
+async function inputBytes(src: string): Promise<number> {
+  const out = await runTool(["du", "-s", "-b", "--apparent-size", src]).catch(() => "0");
+  return Number(out.split(/\s/)[0]) || 0;
+}
+
+/** How much mksquashfs (a child of `parent`) has read so far, from /proc/PID/io. */
+async function bytesRead(parent: number): Promise<number> {
+  const kids = (await readFile(`/proc/${parent}/task/${parent}/children`, "utf8").catch(() => "")).split(" ").filter(Boolean);
+  let total = 0;
+  for (const k of kids) {
+    if ((await readFile(`/proc/${k}/comm`, "utf8").catch(() => "")).trim() !== "mksquashfs") continue;
+    total += Number(/^rchar: (\d+)/m.exec(await readFile(`/proc/${k}/io`, "utf8").catch(() => ""))?.[1] ?? 0);
+  }
+  return total;
+}
+
 /** Writes `dest` (a squashfs image) from the directory `src`. */
 export async function makeSquashfs(src: string, dest: string, opts: SquashfsOptions = {}): Promise<void> {
   requireTools(["mksquashfs"]);
@@ -49,21 +67,31 @@ export async function makeSquashfs(src: string, dest: string, opts: SquashfsOpti
     ...compressionArgs(opts.compression ?? "zstd", opts.level),
     "-progress",
   ];
+  // Its bar is redrawn only now and then when not on a terminal: also follow how much it has read.
   let last = -1;
-  await runTool(argv, {
-    signal: opts.signal,
-    onLine: (line) => {
-      const f = parseSquashfsProgress(line);
-      if (f === undefined) {
-        opts.onLine?.(line);
-        return;
-      }
-      // The bar redraws constantly: pass on whole percents only.
-      const pct = Math.floor(f * 100);
-      if (pct !== last) {
-        last = pct;
-        opts.onProgress?.(f);
-      }
-    },
-  });
+  const report = (f: number): void => {
+    const pct = Math.floor(Math.min(1, f) * 100);
+    if (pct > last) {
+      last = pct;
+      opts.onProgress?.(pct / 100);
+    }
+  };
+  const total = await inputBytes(src);
+  let poll: NodeJS.Timeout | undefined;
+  try {
+    await runTool(argv, {
+      signal: opts.signal,
+      onSpawn: (pid) => {
+        if (total > 0) poll = setInterval(() => void bytesRead(pid).then((b) => b > 0 && report(Math.min(0.99, b / total))), 1000);
+      },
+      onLine: (line) => {
+        const f = parseSquashfsProgress(line);
+        if (f === undefined) opts.onLine?.(line);
+        else report(f);
+      },
+    });
+  } finally {
+    clearInterval(poll);
+  }
+  report(1);
 }
