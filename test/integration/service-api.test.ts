@@ -18,11 +18,19 @@ bootloader --location=none
 %end
 `;
 const ERR = `${BUS_NAME}.Error.`;
+// Here imgbuilders may build and open shells but not run host scripts; carol may do everything.
+const RULES = `polkit.addRule(function (action, subject) {
+  if (action.id.indexOf("org.imgcreate.") !== 0) return polkit.Result.NOT_HANDLED;
+  if (subject.user === "carol") return polkit.Result.YES;
+  if (subject.isInGroup("imgbuilders") && (action.id === "org.imgcreate.build" || action.id === "org.imgcreate.shell")) return polkit.Result.YES;
+  return polkit.Result.NOT_HANDLED;
+});
+`;
 
 describe("imgcreated API (D-Bus and JSON-RPC)", { timeout: 300_000 }, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ daemon: true });
+    h = await startHarness({ daemon: true, rules: RULES });
   });
   after(async () => {
     await h?.stop();
@@ -85,6 +93,16 @@ describe("imgcreated API (D-Bus and JSON-RPC)", { timeout: 300_000 }, () => {
     ]);
     for (const r of j.results) assert.equal(r.error?.data?.name, ERR + "InvalidArgs", JSON.stringify(r));
     assert.equal(j.results[0]!.error?.code, -32602);
+  });
+
+  it("a kickstart with %post --nochroot needs org.imgcreate.run-host-scripts", async () => {
+    const ks = KS + "%post --nochroot\necho on the host\n%end\n";
+    const a = await gdbus(h, "alice", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
+    assert.equal(a.error, ERR + "NotAuthorized", a.message);
+    assert.match(a.message ?? "", /run-host-scripts/);
+    const c = await gdbus(h, "carol", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
+    assert.ok(c.ok, c.message);
+    assert.ok((await gdbus(h, "carol", objectPath(c.out), "Session.Close", [])).ok);
   });
 
   describe("with sessions", () => {
