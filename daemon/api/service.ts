@@ -66,7 +66,7 @@ export class ApiService {
       case "Job": {
         const j = this.findJob(targets.job);
         const s = this.registry.get(j.sessionId);
-        if (s) await this.authorizeOn(ctx, s, j.operation);
+        if (s) await this.authorizeOn(ctx, s, j.operation, false);
         else await this.authorize(ctx, def.action, {});
         return this.job(ctx, j);
       }
@@ -127,12 +127,12 @@ export class ApiService {
   }
 
   /** The call's action, the owner rule, and run-host-scripts for stages that run %post --nochroot. */
-  private async authorizeOn(ctx: Ctx, s: Session, stage?: string): Promise<void> {
+  private async authorizeOn(ctx: Ctx, s: Session, stage?: string, runsStage = true): Promise<void> {
     const details: Record<string, string> = { session: s.id, owner: String(s.record.owner) };
     if (stage) details.stage = stage;
     await this.authorize(ctx, ctx.def.action, details);
     await checkOwner(this.polkit, ctx.req.caller, s.record.owner, ACTIONS.manageOthers, details, ctx.interactive);
-    if (s.record.hostScripts && (stage === "configure" || stage === "create")) await this.authorize(ctx, ACTIONS.runHostScripts, details);
+    if (runsStage && s.record.hostScripts && (stage === "configure" || stage === "create")) await this.authorize(ctx, ACTIONS.runHostScripts, details);
   }
 
   private async identity(caller: Caller): Promise<{ uid: number; gid: number }> {
