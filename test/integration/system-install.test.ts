@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { startHarness, PROJECT_ROOT, type Harness } from "../helpers/harness.js";
 import { ensureTestUsers } from "../helpers/users.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
+import { assertNoLeaks } from "../helpers/leaks.js";
 import { ACTIONS } from "../../daemon/api/names.js";
 
 const SCRIPT = join(PROJECT_ROOT, "scripts/install-system.sh");
@@ -57,7 +59,8 @@ async function restoreMachine(): Promise<void> {
 
 let h: Harness | undefined;
 after(async () => {
-  await h?.stop({ assertNoLeaks: true });
+  if (h) await h.stop({ assertNoLeaks: true });
+  else assertNoLeaks({ tmp: false });
 });
 
 test("install-system.sh installs, works with real polkitd, keeps an admin's rules, uninstalls cleanly", { skip: alreadyInstalled && "imgcreate is installed on this machine: not touching it" }, async (t) => {
@@ -117,6 +120,30 @@ test("install-system.sh installs, works with real polkitd, keeps an admin's rule
     assert.ok(existsSync(FILES.rules), "the edited rules file is the admin's");
     assert.ok(existsSync("/var/lib/imgcreated"), "uninstall keeps the state");
   });
+});
+
+test("--destdir stages the same layout for packaging, --prefix moves the program and its references", async () => {
+  const stage = await makeTmp("install-destdir");
+  try {
+    const r = await install("--destdir", stage, "--prefix", "/opt/imgcreate");
+    assert.equal(r.exitCode, 0, r.stderr);
+    const at = (p: string) => join(stage, p);
+    assert.equal(readlinkSync(at("/opt/imgcreate/sbin/imgcreated")), join(PROJECT_ROOT, "bin/imgcreated"));
+    const unit = readFileSync(at("/opt/imgcreate/lib/systemd/system/imgcreated.service"), "utf8");
+    const activation = readFileSync(at(FILES.activation), "utf8");
+    for (const text of [unit, activation]) {
+      assert.match(text, /\/opt\/imgcreate\/sbin\/imgcreated --bus system/);
+      assert.doesNotMatch(text, /\/usr\/local\/sbin/);
+    }
+    for (const f of [FILES.busconf, FILES.policy, FILES.rules, FILES.tmpfiles]) assert.ok(existsSync(at(f)), f);
+    assert.equal(mode(at("/var/lib/imgcreated")), "700");
+    const u = await install("--destdir", stage, "--prefix", "/opt/imgcreate", "--uninstall");
+    assert.equal(u.exitCode, 0, u.stderr);
+    const left = (await execa("find", [stage, "-type", "f", "-o", "-type", "l"])).stdout.trim();
+    assert.equal(left, "", "uninstall --destdir left files behind");
+  } finally {
+    await removeTmp(stage);
+  }
 });
 
 test("install-system.sh as a non-root user refuses with a sentence", async () => {
