@@ -8,7 +8,7 @@
 #   4. boot-tests the ISO in qemu (BIOS; add UEFI with DEMO_UEFI=1)
 #   5. stops what it started; nothing is left running.
 # Environment: DEMO_USER (default imgcreate-demo), DEMO_OUT (default /var/tmp/imgcreate-demo),
-# DEMO_LOGS (default /var/log/imgcreate-demo), DEMO_UEFI=1, DEMO_MARKER (default login:).
+# DEMO_LOGS (default /var/log/imgcreate-demo), DEMO_UEFI=1, DEMO_MARKER (default "Reached target multi-user.target").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -91,8 +91,9 @@ runuser -u "$user" -- "$repo/bin/imgcreate" build --type live --name debian-live
 echo "built in $((SECONDS - t0)) s:"
 ls -l "$out"/debian-live.iso
 
-# The example image logs in on the serial console; that prompt is the proof that it booted.
-marker=${DEMO_MARKER:-login:}
+# The example image reports systemd's boot to the serial console: reaching multi-user.target proves it
+# booted (a login prompt ends without a newline, so it makes a poor line to wait for).
+marker=${DEMO_MARKER:-Reached target multi-user.target}
 say "Boot-testing the ISO in qemu (BIOS), waiting for '$marker' on the serial console"
 runuser -u "$user" -- "$repo/bin/imgcreate" boot-test --bios --marker "$marker" "$out/debian-live.iso"
 if [ "${DEMO_UEFI:-0}" = 1 ]; then
