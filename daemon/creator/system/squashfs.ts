@@ -5,8 +5,8 @@ import { cpus } from "node:os";
 import { ImgcreateError } from "../../errors.js";
 import { requireTools, runTool } from "./livetools.js";
 
-export type SquashfsCompression = "zstd" | "xz" | "gzip" | "lz4" | "none";
-export const SQUASHFS_COMPRESSIONS: readonly SquashfsCompression[] = ["zstd", "xz", "gzip", "lz4", "none"];
+export type SquashfsCompression = "zstd" | "xz" | "gzip" | "lz4" | "lzo" | "none";
+export const SQUASHFS_COMPRESSIONS: readonly SquashfsCompression[] = ["zstd", "xz", "gzip", "lz4", "lzo", "none"];
 
 export interface SquashfsOptions {
   compression?: SquashfsCompression;
