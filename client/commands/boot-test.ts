@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { EXIT, usageError } from "../errors.js";
 import type { Context } from "./context.js";
+import { fit } from "../progress/format.js";
 import { bootTest as runBootTest, formatBootResult, DEFAULT_MARKER, type BootTestOptions } from "../boottest.js";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -33,10 +34,14 @@ export async function bootTest(ctx: Context, iso: string, v: Values): Promise<nu
   const onInt = () => stop.abort();
   process.on("SIGINT", onInt);
   try {
-    const req = bootRequest(iso, v);
+    // On a terminal, the latest serial console line is shown in place while waiting.
+    const live = !ctx.json && ctx.err.isTTY === true;
+    const width = () => Math.max(20, (ctx.err.columns || 80) - 1);
+    const req = bootRequest(iso, v, live ? (line) => void ctx.err.write(`\r\x1b[2K${fit(line, width())}`) : undefined);
     req.options.signal = stop.signal;
     if (!ctx.json) ctx.err.write(`booting ${req.iso} (${req.options.firmware}) in qemu; waiting for '${String(req.options.marker ?? DEFAULT_MARKER)}' on the serial console...\n`);
     const r = await runBootTest(req.iso, req.options);
+    if (live) ctx.err.write("\r\x1b[2K");
     if (ctx.json) ctx.out.write(JSON.stringify({ event: "boot-test", iso: req.iso, ...r }) + "\n");
     else (r.ok ? ctx.out : ctx.err).write(formatBootResult(r) + "\n");
     if (!r.ok && stop.signal.aborted) return EXIT.cancelled;
