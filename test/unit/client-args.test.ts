@@ -137,3 +137,15 @@ test("imgcreate ks check goes to the kickstart tool: FILE:LINE and exit 1 for an
     await removeTmp(dir);
   }
 });
+
+test("boot-test refuses contradictory or bad options and unreadable ISOs before starting qemu (exit 2)", async () => {
+  for (const [argv, re] of [
+    [["boot-test", "--uefi", "--bios", "/etc/hostname"], /choose one of --uefi and --bios/],
+    [["boot-test", "--timeout", "soon", "/etc/hostname"], /--timeout needs a whole number of seconds/],
+    [["boot-test", "/nonexistent.iso"], /cannot read \/nonexistent\.iso/],
+  ] as [string[], RegExp][]) {
+    const err = capture();
+    assert.equal(await run(argv, capture() as never, err as never), 2, argv.join(" "));
+    assert.match(err.text(), re);
+  }
+});
