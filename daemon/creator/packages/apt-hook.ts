@@ -50,6 +50,7 @@ customize)
   done
   umount "$root/var/cache/apt/archives"
   rm -f "$root/etc/apt/preferences.d/imgcreate-exclude"
+  if [ -f "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap" ]; then sed -i '/^force-unsafe-io$/d' "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap"; fi
   echo "imgcreate: new packages added to the cache"
   ;;
 esac

@@ -100,6 +100,10 @@ export class AptBackend implements PackageBackend {
       `--essential-hook=${hook} essential "$1"`,
       `--customize-hook=${hook} customize "$1"`,
     ];
+    // No fsync per unpacked file: a crashed build is thrown away anyway, and on a loop-mounted root
+    // every fsync is a flush of the backing file (this halves the install time). The customize hook
+    // takes the option out of the image's dpkg config again.
+    a.push("--dpkgopt=force-unsafe-io");
     for (const f of dpkgFilters(req)) a.push(`--dpkgopt=${f}`);
     if (include.length > 0) a.push(`--include=${include.join(",")}`);
     return [...a, suite, root, ...mirrors];
