@@ -30,11 +30,19 @@ export async function attachShell(ch: ShellChannel, t: Terminal = { stdin: proce
   t.stdin.on("data", onData);
   if (!raw) t.stdin.on("end", onEnd);
   t.stdin.resume();
+  // Whatever follows the shell (progress, JSON lines) must start on a line of its own.
+  let lastByte = 10;
+  const onOutput = (d: Buffer) => {
+    if (d.length) lastByte = d[d.length - 1]!;
+  };
+  ch.output.on("data", onOutput);
   ch.output.pipe(t.stdout, { end: false });
   try {
     return await ch.exit;
   } finally {
     ch.output.unpipe(t.stdout);
+    ch.output.off("data", onOutput);
+    if (lastByte !== 10) t.stdout.write("\r\n");
     t.stdin.off("data", onData);
     t.stdin.off("end", onEnd);
     t.stdout.off("resize", onResize);
