@@ -104,6 +104,10 @@ describe("LoopImageCreator builds the small image", { timeout: 15 * 60_000 }, ()
     const entries = debugfs(img, "ls -p /usr/share/doc/procps").split("\n").filter((l) => l.startsWith("/")).map((l) => l.split("/"));
     assert.deepEqual(entries.filter((f) => f[2]?.startsWith("10")).map((f) => f[5]), ["copyright"]);
     assert.ok(!exists(img, "/usr/share/man/man1/ps.1.gz"), "man pages excluded with --excludedocs");
+    // Build-time settings do not stay in the image: no unsafe dpkg I/O, no exclude pins, no cached debs.
+    assert.doesNotMatch(cat(img, "/etc/dpkg/dpkg.cfg.d/99mmdebstrap"), /force-unsafe-io/);
+    assert.ok(!exists(img, "/etc/apt/preferences.d/imgcreate-exclude"));
+    assert.doesNotMatch(debugfs(img, "ls /var/cache/apt/archives"), /\.deb/);
   });
 
   test("the sandbox: %post sees no host process or device, cannot mount, write /sys or the host, or reach a host socket", () => {
