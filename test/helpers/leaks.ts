@@ -58,7 +58,7 @@ function strayProcesses(): string[] {
     }
     // Judge by the program (first two argv words, for interpreters), not by arguments that merely mention a name.
     const prog = cmd.split(" ").slice(0, 2).map((w) => w.split("/").pop()).join(" ");
-    if (/imgcreated|qemu-system|mmdebstrap|mksquashfs|bwrap|polkitd/.test(prog) || /^dbus-daemon .*imgcreate/.test(cmd.replace(/^\S*\//, ""))) {
+    if (/imgcreated|qemu-system|mmdebstrap|mksquashfs|bwrap|polkitd/.test(prog) || /daemon\/main\.(ts|js)/.test(cmd) || /^dbus-daemon .*imgcreate/.test(cmd.replace(/^\S*\//, ""))) {
       found.push(`${pid} ${cmd.slice(0, 160)}`);
     }
   }
