@@ -3,7 +3,8 @@
 //  - JSON-RPC calls as alice on the socket: sequential and 16 in flight
 //  - progress latency: a job's StartTime (daemon clock) to the Job.Progress notification's arrival
 //  - idle RSS of the daemon, and the time from spawn to owning the bus name
-// Uses the test harness (private bus, real polkitd, real users). Prints numbers and ratios; asserts nothing.
+// Uses the test harness (private bus, real polkitd, real users); BENCH_USER=root calls as root (polkit skipped).
+// Prints numbers and ratios; asserts nothing.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -102,7 +103,7 @@ try {
   const script = join(h.dir, "bench-client.mjs");
   writeFileSync(script, CLIENT, { mode: 0o644 });
   const run = async (mode: string) => {
-    const r = await h.runAs("alice", process.execPath, [script, mode, String(N), h.socketPath], { env: { KS }, timeoutMs: 600_000 });
+    const r = await h.runAs(process.env.BENCH_USER ?? "alice", process.execPath, [script, mode, String(N), h.socketPath], { env: { KS }, timeoutMs: 600_000 });
     if (r.exitCode !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as Record<string, number & number[]>;
   };
