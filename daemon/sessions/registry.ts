@@ -78,7 +78,12 @@ export class SessionRegistry extends EventEmitter {
         continue;
       }
       this.nextJob = Math.max(this.nextJob, (s.record.running?.job ?? 0) + 1);
-      await this.opts.engine.recover(s.workDir);
+      try {
+        await this.opts.engine.recover(s.workDir);
+      } catch (err) {
+        // One session that cannot be cleaned must not keep the daemon (and every other session) down.
+        this.opts.log.error(`session ${s.id}: releasing what the previous run left failed: ${asImgcreateError(err).message}; Close it to retry`);
+      }
       if (s.state === "closed") {
         await fse.remove(dir);
         continue;
