@@ -183,9 +183,16 @@ export class SessionRegistry extends EventEmitter {
       this.cancel(s.job);
       await s.job.wait();
     }
+    const why = await this.release(s);
+    if (why) {
+      // Keep the journal: a later Close (or the next start) can still undo what is left.
+      s.record.state = "failed";
+      await s.save();
+      this.emit("session-changed", s, ["State"]);
+      throw new ImgcreateError("Failed", `could not release everything of session ${s.id}: ${why}; try Close again`);
+    }
     s.record.state = "closed";
     await s.save();
-    await this.release(s);
     await fse.remove(s.dir);
     this.sessions.delete(s.id);
     for (const [n, j] of this.jobs) {
@@ -216,12 +223,20 @@ export class SessionRegistry extends EventEmitter {
     }
   }
 
-  private async release(s: Session): Promise<void> {
+  /** Releases everything the session's engine holds; returns the reason when something could not be released. */
+  private async release(s: Session): Promise<string | undefined> {
     await closeShells(s.id);
     const c = s.creator;
     s.creator = undefined;
-    if (c) await c.cleanup().catch((e) => s.log?.warning(`cleanup: ${asImgcreateError(e).message}`));
-    await this.opts.engine.recover(s.workDir).catch((e) => s.log?.warning(`recover: ${asImgcreateError(e).message}`));
+    let why: string | undefined;
+    if (c) await c.cleanup().catch((e) => (why = asImgcreateError(e).message));
+    // The journal replay also catches what cleanup could not (and is a no-op when all is released).
+    await this.opts.engine.recover(s.workDir).then(
+      () => (why = undefined),
+      (e) => (why = asImgcreateError(e).message),
+    );
+    if (why) s.log?.warning(`releasing resources: ${why}`);
+    return why;
   }
 
   private async slot(job: Job): Promise<void> {
