@@ -236,8 +236,10 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       await this.createBootconfig(s);
       this.progress("configure", { fraction: 0.6, message: "running %post scripts" });
       await this.withHostResolver(ops, async () => {
+        const scratch = join(this.workDir, "scripts");
         await this.journal.take("file", { path: this.liveRoot }, () => mkdir(this.liveRoot, { recursive: true }));
-        await runPostScripts(this.ks.scripts, { ops, scratch: join(this.workDir, "scripts"), liveRoot: this.liveRoot, signal: s });
+        await this.journal.take("file", { path: scratch }, () => mkdir(scratch, { recursive: true }));
+        await runPostScripts(this.ks.scripts, { ops, scratch, liveRoot: this.liveRoot, signal: s });
       });
     });
   }
