@@ -49,9 +49,9 @@ echo client-test-marker > /etc/imgcreate-client-marker
 `;
 
 /** Writes SMALL_KS as `name` in dir, with the file it includes next to it. */
-export function writeSmallKs(dir: string, name: string): string {
+export function writeSmallKs(dir: string, name: string, packages: string[] = []): string {
   writeUserFile(join(dir, "client-common.ks"), "# included by the client tests' kickstart\ntimezone UTC --utc\n");
-  return writeUserFile(join(dir, name), SMALL_KS);
+  return writeUserFile(join(dir, name), SMALL_KS.replace("%packages\n%end", ["%packages", ...packages, "%end"].join("\n")));
 }
 
 export function imgcreateAs(h: Harness, user: "alice" | "bob", args: string[], cwd: string, timeoutMs = 60_000, input?: string) {
