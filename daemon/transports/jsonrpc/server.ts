@@ -1,17 +1,16 @@
 // The JSON-RPC 2.0 transport: newline-delimited JSON on a Unix socket, a thin adapter over api/ (json-rpc-2.0).
-// Who calls is read from the socket itself (SO_PEERCRED through the peercred addon, plus the process start
-// time for polkit's unix-process subject). Method names mirror D-Bus ("Session.Mount"), params are named;
+// Who calls is read from the socket itself (auth/peercred: SO_PEERCRED, plus the process start time for
+// polkit's unix-process subject). Method names mirror D-Bus ("Session.Mount"), params are named;
 // job events go as notifications to the connections that subscribed (stage calls subscribe their caller).
 import net from "node:net";
 import { writeSync } from "node:fs";
 import tty from "node:tty";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { createRequire } from "node:module";
 import { JSONRPCErrorException, JSONRPCServer, type JSONRPCRequest } from "json-rpc-2.0";
 import { asImgcreateError, ImgcreateError } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { callerKey, processStartTime, type Caller } from "../../auth/caller.js";
+import { callerKey, getPeerCredentials, processStartTime, type Caller } from "../../auth/caller.js";
 import type { Polkit } from "../../auth/polkit.js";
 import type { ApiService, ShellResult } from "../../api/service.js";
 import { METHODS } from "../../api/methods.js";
@@ -21,10 +20,6 @@ import type { Job, JobResult } from "../../sessions/job.js";
 import type { Shell } from "../../sessions/shell.js";
 
 const MAX_LINE = 16 * 1024 * 1024;
-
-interface PeerCredAddon {
-  getPeerCred(fd: number): { pid: number; uid: number; gid: number };
-}
 
 class Connection {
   readonly jobs = new Set<number>();
@@ -45,14 +40,12 @@ export class JsonRpcTransport {
   private readonly conns = new Set<Connection>();
   private server?: net.Server;
   private nextConn = 1;
-  private readonly peercred: PeerCredAddon;
 
   constructor(
     private readonly api: ApiService,
     private readonly polkit: Polkit,
     private readonly log: Logger,
   ) {
-    this.peercred = createRequire(import.meta.url)("peercred") as PeerCredAddon;
     for (const m of METHODS) this.rpc.addMethod(`${m.iface}.${m.name}`, (params, conn) => this.dispatch(m.iface, m.name, params, conn));
     this.wireEvents();
   }
@@ -97,9 +90,8 @@ export class JsonRpcTransport {
     let caller: Caller;
     const id = this.nextConn++;
     try {
-      const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-      const cred = this.peercred.getPeerCred(fd);
-      caller = { kind: "unix", pid: cred.pid, uid: cred.uid, gid: cred.gid, startTime: await processStartTime(cred.pid), connection: id };
+      const cred = getPeerCredentials(socket);
+      caller = { kind: "unix", pid: cred.pid, uid: cred.uid, gid: cred.gid, startTime: processStartTime(cred.pid), connection: id };
     } catch (err) {
       this.log.warning(`JSON-RPC connection refused: cannot identify the peer: ${(err as Error).message}`);
       socket.destroy();
