@@ -205,7 +205,8 @@ describe("staged session, on a terminal", () => {
 
   test("unmount, package into alice's directory, close", { timeout: 300_000 }, async () => {
     const out = userDir(h, "alice", "out-staged");
-    assert.equal((await imgcreateAs(h, "alice", ["session", "unmount", id], home)).exitCode, 0);
+    const u = await imgcreateAs(h, "alice", ["session", "unmount", id], home);
+    assert.equal(u.exitCode, 0, u.stderr);
     const p = await imgcreateAs(h, "alice", ["--json", "session", "package", id, "-o", out], home, 300_000);
     assert.equal(p.exitCode, 0, p.stderr);
     const art = jsonLines(p.stdout).filter((e) => e["event"] === "artifact").map((e) => e["path"]);
@@ -225,7 +226,8 @@ describe("when the daemon dies", () => {
     const c = await imgcreateAs(h, "alice", ["session", "create", "--type", "loop", "--name", "victim", "small.ks"], home);
     assert.equal(c.exitCode, 0, c.stderr);
     const id = c.stdout.trim();
-    assert.equal((await imgcreateAs(h, "alice", ["session", "mount", id], home, 120_000)).exitCode, 0);
+    const m = await imgcreateAs(h, "alice", ["session", "mount", id], home, 120_000);
+    assert.equal(m.exitCode, 0, m.stderr);
     const [cmd, ...pre] = ourProgram("imgcreate");
     const child = h.spawnAs("alice", cmd!, [...pre, "session", "install", id], { cwd: home });
     let stdout = "";
