@@ -154,15 +154,20 @@ async function main(): Promise<void> {
   log.info(`imgcreated ${api.info.version} ready: bus ${cfg.bus}, socket ${cfg.socket ?? "none"}, ${registry.sessions.size} session(s), engine types: ${engine.types.join(", ") || "none"}`);
 
   let stopping = false;
-  const stop = async (why: string): Promise<void> => {
+  const stop = async (why: string, code = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info(`stopping (${why})`);
-    await registry.shutdown();
+    await registry.shutdown().catch((e: unknown) => log.error(`shutdown: ${(e as Error)?.message ?? String(e)}`));
     await jsonrpc?.close();
     bus?.disconnect();
-    process.exit(0);
+    process.exit(code);
   };
+  // A bug must not leave loop devices and mounts behind: say what happened, release what we hold, exit non-zero.
+  process.on("uncaughtException", (err) => {
+    log.crit(`internal error: ${err?.stack ?? String(err)}`);
+    void stop("internal error", 1);
+  });
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("unhandledRejection", (err) => log.error(`unhandled: ${(err as Error)?.stack ?? String(err)}`));

@@ -27,7 +27,7 @@ describe("imgcreated when jobs are cancelled, clients leave and the daemon dies"
   const prop = (path: string, iface: string, name: string) => getProperty(h, "alice", path, iface, name);
   const create = async (): Promise<string> => {
     const r = await gdbus(h, "alice", MANAGER, "Manager.CreateSession", kickstartArgs(BUILD_KS));
-    assert.ok(r.ok, `${r.error} ${r.message}`);
+    assert.ok(r.ok, `${r.error} ${r.message}\n--- daemon log:\n${h.daemonLog().slice(-4000)}`);
     return objectPath(r.out);
   };
   const waitStatus = (job: string, want: string[]) =>
@@ -86,7 +86,10 @@ describe("imgcreated when jobs are cancelled, clients leave and the daemon dies"
     assert.equal(await prop(s1, "Session", "CurrentJob"), "/");
     // The queued Mount gets the slot now.
     assert.equal(await waitStatus(queued, ["completed", "failed"]), "completed");
-    for (const s of [s1, s2]) assert.ok((await gdbus(h, "alice", s, "Session.Close", [])).ok);
+    for (const s of [s1, s2]) {
+      const r = await gdbus(h, "alice", s, "Session.Close", []);
+      assert.ok(r.ok, `Close: ${r.error} ${r.message}\n--- daemon log:\n${h.daemonLog().slice(-4000)}`);
+    }
     assert.equal(await leftovers(), "");
   });
 
