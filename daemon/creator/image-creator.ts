@@ -292,7 +292,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
    * daemon's remote shell). The process is journaled until it exits.
    */
   spawnInRoot(argv: string[], opts: { stdio?: StdioOptions; env?: Record<string, string> } = {}): ChildProcess {
-    if (!["installed", "configured"].includes(this._state) || this.running) {
+    // Also after a failed stage while the root is still mounted: that is when a shell helps most.
+    const usable = ["installed", "configured"].includes(this._state) || (this._state === "failed" && this.mounted);
+    if (!usable || this.running) {
       throw new ImgcreateError("InvalidState", `cannot start a shell now: the image is ${this.running ? `busy (${this.running})` : this._state}; it needs to be installed and mounted`);
     }
     const child = spawnSandboxed({ root: this.instroot, view: "chroot", env: { TERM: "xterm-256color", HOME: "/root", ...opts.env } }, argv, {

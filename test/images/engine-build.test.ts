@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LoopImageCreator, type LogEvent, type ProgressEvent } from "../../daemon/creator/index.js";
 import { ImgcreateError } from "../../daemon/errors.js";
@@ -130,5 +130,12 @@ describe("LoopImageCreator builds the small image", { timeout: 15 * 60_000 }, ()
 
   test("a stage out of order is refused with InvalidState", async () => {
     await assert.rejects(creator.install(), (e: unknown) => e instanceof ImgcreateError && e.code === "InvalidState");
+  });
+
+  test("cleanup() leaves the work dir empty and can be called again", async () => {
+    await creator.cleanup();
+    assert.deepEqual(readdirSync(join(tmp, "work")), []);
+    await creator.cleanup();
+    assert.equal(creator.state, "cleaned");
   });
 });

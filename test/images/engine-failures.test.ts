@@ -82,6 +82,12 @@ describe("engine failure paths", { timeout: 15 * 60_000 }, () => {
     await assert.rejects(c.configure(), isCode("Failed", /engine-minimal\.ks:9: %post failed with exit status 3 \(--erroronfail\); last output: about to fail/));
     assert.ok(logs.includes("about to fail"));
     assert.ok(!existsSync(join(c.instroot, "should-not-run")), "later %post scripts do not run");
+    // A shell into the failed, still mounted root (what the daemon's OpenShell uses), sandboxed.
+    const sh = c.spawnInRoot(["/bin/sh", "-c", "echo in-root; ls /proc | grep -c '^[0-9]*$'"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    sh.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    assert.equal(await new Promise((r) => sh.once("close", r)), 0);
+    assert.match(out, /^in-root\n[1-4]\n$/);
     await c.unmount();
   });
 
