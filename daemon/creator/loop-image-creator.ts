@@ -70,6 +70,11 @@ export class LoopImageCreator extends ImageCreator {
   }
 
   protected override async unmountInstroot(): Promise<void> {
+    // Flush the filesystem to the image file first: if some other process's mount namespace still
+    // holds a copy of this mount, our umount only removes our view and would not write anything back.
+    // (detachFile then waits until the kernel really lets go of the loop device, or reports Busy,
+    // so package() never checks a filesystem that is still mounted elsewhere.)
+    if (this.mountId !== undefined) await run(["sync", "--file-system", this.instroot]);
     if (this.mountId !== undefined) await this.journal.release(this.mountId);
     this.mountId = undefined;
     if (this.loopId !== undefined) await this.journal.release(this.loopId);
