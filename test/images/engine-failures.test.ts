@@ -44,11 +44,23 @@ describe("engine failure paths", { timeout: 15 * 60_000 }, () => {
     assertNoLeaks({ tmp: false });
   });
 
-  test("a missing package is refused naming its %packages line, before anything is installed", async () => {
+  test("a missing package is refused naming its %packages line; a busy root is not unmounted until its holder is gone", async () => {
     const c = make((t) => t.replace("%packages --excludedocs\n", "%packages --excludedocs\nprocps\nno-such-package-imgcreate\n"));
     await c.mount();
     await assert.rejects(c.install(), isCode("InvalidArgs", /engine-minimal\.ks:7: no package or group "no-such-package-imgcreate"/));
     assert.equal(c.state, "failed");
+    // While a process sits in the root, unmount is refused naming it (never a lazy umount) ...
+    const holder = spawn("sleep", ["600"], { cwd: c.instroot, stdio: "ignore" });
+    const gone = new Promise((r) => holder.once("exit", r));
+    try {
+      await assert.rejects(c.unmount(), isCode("Busy", new RegExp(`cannot unmount .*held by sleep \\(pid ${holder.pid}\\)`)));
+    } finally {
+      holder.kill("SIGKILL");
+      await gone;
+    }
+    // ... and works once it is gone.
+    await c.unmount();
+    assert.equal(c.state, "unmounted");
   });
 
   test("part / --size=0 is refused before any resource is taken", async () => {
