@@ -37,7 +37,7 @@ function postOf(ks: string): string {
 function pipelineScript(ks: string, postFile: string): string {
   const pkgs = packagesOf(ks).join(",");
   return String.raw`set -euo pipefail
-W=$1; ISO=$2; t() { echo "STEP $1 $(date +%s.%N)"; }
+W=$1; ISO=$2; mkdir -p "$W"; t() { echo "STEP $1 $(date +%s.%N)"; }
 t mmdebstrap
 mmdebstrap --variant=minbase --include=${pkgs} --aptopt='APT::Install-Recommends "false"' \
   --essential-hook='mkdir -p "$1/etc/dracut.conf.d" && printf "hostonly=\"no\"\nadd_dracutmodules+=\" dmsquash-live \"\ncompress=\"zstd\"\n" > "$1/etc/dracut.conf.d/90-live.conf"' \
