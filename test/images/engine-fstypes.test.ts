@@ -1,0 +1,40 @@
+// Every fstype `part /` may name makes a labelled, checkable image on a real loop device (no package
+// install needed for that: mount → unmount → package), and leaves nothing behind.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { LoopImageCreator } from "../../daemon/creator/index.js";
+import { assertNoLeaks } from "../helpers/leaks.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
+import { loadKickstart } from "./fixtures/engine-kickstart.js";
+
+let tmp = "";
+before(async () => {
+  tmp = await makeTmp("engine-fstypes");
+});
+after(async () => {
+  await removeTmp(tmp);
+  assertNoLeaks({ tmp: false });
+});
+
+for (const fstype of ["ext3", "xfs", "btrfs"]) {
+  test(`part / --fstype=${fstype} gives a ${fstype} image with the label`, async () => {
+    const ks = loadKickstart("engine-minimal.ks", (t) => t.replace("part / --size=768", `part / --size=512 --fstype=${fstype}`));
+    const c = new LoopImageCreator(ks, `fs-${fstype}`, { workDir: join(tmp, fstype), fslabel: "FSTEST" });
+    try {
+      await c.mount();
+      const fs = execFileSync("findmnt", ["--noheadings", "--output", "FSTYPE", c.instroot], { encoding: "utf8" }).trim();
+      assert.equal(fs, fstype);
+      await c.unmount();
+      const [img] = await c.package(join(tmp, `${fstype}-out`));
+      assert.ok(img && existsSync(img));
+      const probe = execFileSync("blkid", ["--probe", "--output", "export", img!], { encoding: "utf8" });
+      assert.match(probe, new RegExp(`^TYPE=${fstype}$`, "m"));
+      assert.match(probe, /^LABEL=FSTEST$/m);
+    } finally {
+      await c.cleanup();
+    }
+  });
+}
