@@ -9,6 +9,7 @@ import { ImgcreateError, asImgcreateError } from "../errors.js";
 import type { KickstartModel } from "../kickstart/model.js";
 import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
 import { Journal } from "./journal.js";
+import { bootId } from "./system/process.js";
 import { AptBackend } from "./packages/apt.js";
 import type { PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
 import { requestFromKickstart } from "./packages/request.js";
@@ -302,7 +303,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     });
     if (child.pid !== undefined) {
       const pid = child.pid;
-      void this.journal.take("process", { pid, argv }, async () => undefined).then(({ id }) => {
+      void this.journal.take("process", { pid, argv, boot: bootId() }, async () => undefined).then(({ id }) => {
+        this.journal.notePid(id, pid);
         child.once("exit", () => void this.journal.release(id).catch(() => undefined));
       });
     }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ImgcreateError } from "../errors.js";
 import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
-import { killTree } from "./system/process.js";
+import { bootId, killTree, startTime } from "./system/process.js";
 
 export type ResourceKind = "file" | "loop" | "mount" | "process";
 
@@ -15,7 +15,9 @@ export interface ResourceData {
   path?: string;
   device?: string;
   pid?: number;
+  /** The process's start time and the boot it ran in: together they make sure recover() kills only ours. */
   start?: string;
+  boot?: string;
   argv?: string[];
 }
 
@@ -36,7 +38,8 @@ interface Held {
 export async function release(kind: ResourceKind, data: ResourceData): Promise<void> {
   switch (kind) {
     case "process":
-      if (data.pid !== undefined) await killTree(data.pid, 3000, data.start);
+      // After a reboot the pid names someone else's process: nothing of ours survived anyway.
+      if (data.pid !== undefined && data.boot === bootId()) await killTree(data.pid, 3000, data.start);
       return;
     case "mount":
       if (data.path && (await mounts.isMounted(data.path))) await mounts.unmount(data.path);
@@ -100,12 +103,20 @@ export class Journal {
    * exists (fn passes onSpawn to run()), released (its tree killed if still alive) when fn ends.
    */
   async trackProcess<T>(argv: string[], fn: (onSpawn: (pid: number) => void) => Promise<T>): Promise<T> {
-    const { id } = await this.take("process", { argv: argv.slice(0, 8) }, async () => undefined);
+    const { id } = await this.take("process", { argv: argv.slice(0, 8), boot: bootId() }, async () => undefined);
     try {
-      return await fn((pid) => this.note(id, { pid }));
+      return await fn((pid) => this.notePid(id, pid));
     } finally {
       await this.release(id).catch(() => undefined);
     }
+  }
+
+  /** Records a process's pid at once, and its start time as soon as it is read. */
+  notePid(id: number, pid: number): void {
+    this.note(id, { pid });
+    void startTime(pid).then((start) => {
+      if (start !== undefined) this.note(id, { start });
+    });
   }
 
   /** Releases one resource now and records it. */

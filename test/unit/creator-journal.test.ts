@@ -4,7 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { Journal, outstanding, recover } from "../../daemon/creator/journal.js";
+import { bootId, startTime } from "../../daemon/creator/system/process.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
 test("an entry is on disk before the acquisition runs, and release is recorded", async () => {
@@ -57,6 +59,32 @@ test("recover() releases what a dead process left, ignores a torn last line, and
     assert.ok(!existsSync(j.path));
     assert.deepEqual(await recover(tmp), { released: 0 });
   } finally {
+    await removeTmp(tmp);
+  }
+});
+
+test("recover() kills a journaled process of this boot, and leaves a pid recorded in another boot alone", async () => {
+  const tmp = await makeTmp("creator-journal");
+  const ours = spawn("sleep", ["30"], { stdio: "ignore" });
+  const stranger = spawn("sleep", ["30"], { stdio: "ignore" });
+  const oursGone = new Promise((r) => ours.once("exit", r));
+  const strangerGone = new Promise((r) => stranger.once("exit", r));
+  try {
+    const j = new Journal(tmp);
+    const a = await j.take("process", { argv: ["sleep"], boot: bootId() }, async () => undefined);
+    j.notePid(a.id, ours.pid!);
+    await j.take("process", { argv: ["sleep"], boot: "an-earlier-boot", pid: stranger.pid! }, async () => undefined);
+    await new Promise((r) => setTimeout(r, 100)); // let the start time be noted
+    assert.equal(outstanding(tmp).find((h) => h.id === a.id)?.data.start, await startTime(ours.pid!));
+    await recover(tmp);
+    assert.equal(await oursGone, null);
+    assert.equal(ours.signalCode, "SIGTERM");
+    assert.equal(stranger.exitCode, null, "the other boot's pid was not touched");
+    assert.equal(stranger.signalCode, null);
+  } finally {
+    stranger.kill("SIGKILL");
+    ours.kill("SIGKILL");
+    await Promise.all([oursGone, strangerGone]);
     await removeTmp(tmp);
   }
 });

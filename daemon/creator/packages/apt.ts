@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
 import { hostSystemArgs } from "../system/sandbox.js";
+import { bootId } from "../system/process.js";
 import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
 import { prepareSources } from "./apt-sources.js";
 import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
@@ -121,7 +122,7 @@ export class AptBackend implements PackageBackend {
       "--dev", "/dev", "--proc", "/proc",
       "--unshare-pid", "--die-with-parent", "--",
     ];
-    const { id } = await ctx.journal.take("process", { argv }, async () => undefined);
+    const { id } = await ctx.journal.take("process", { argv: argv.slice(0, 8), boot: bootId() }, async () => undefined);
     let fraction = 0.02;
     let message = "preparing the root";
     const archives = join(ctx.workDir, "apt", "debs");
@@ -132,7 +133,7 @@ export class AptBackend implements PackageBackend {
       await run([...sandbox, ...argv], {
         signal: ctx.signal,
         env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive" },
-        onSpawn: (pid) => ctx.journal.note(id, { pid }),
+        onSpawn: (pid) => ctx.journal.notePid(id, pid),
         onLine: (line) => {
           for (const [re, f, m] of MILESTONES) {
             if (re.test(line)) {

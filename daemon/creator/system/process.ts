@@ -1,5 +1,6 @@
 // Processes we started: find a process's descendants through /proc and kill the whole tree. PID 1
 // does not reap orphans here, so every process must be stopped deliberately, never left running.
+import { readFileSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 
 interface Stat {
@@ -15,6 +16,15 @@ async function stat(pid: number): Promise<Stat | undefined> {
     return { ppid: Number(f[1]), starttime: f[19] ?? "" };
   } catch {
     return undefined;
+  }
+}
+
+/** This boot's id: a pid recorded in an earlier boot names nothing of ours. */
+export function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
   }
 }
 
