@@ -92,7 +92,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { name: "uefi", help: "Boot with UEFI firmware (OVMF)." },
       { name: "bios", help: "Boot with legacy BIOS (default)." },
-      { name: "marker", arg: "TEXT", help: "Line to wait for on the serial console (default IMGCREATE-BOOT-OK, what the example kickstart prints)." },
+      { name: "marker", arg: "TEXT", help: "Text to wait for on the serial console (default: IMGCREATE-BOOT-OK, or the serial getty starting)." },
       { name: "timeout", arg: "SECONDS", help: "Give up after this long (default 600)." },
     ],
   },

@@ -10,6 +10,12 @@ import { bootTest as runBootTest, formatBootResult, DEFAULT_MARKER, type BootTes
 
 type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * Without --marker: the test images' marker, or any image's serial console getting its login service —
+ * what a user's own image shows when it has booted (a bare "login:" prompt has no newline to end its line).
+ */
+export const DEFAULT_BOOT_PROOF = new RegExp(`${DEFAULT_MARKER}|Serial Getty on ttyS0|Started serial-getty@ttyS0`);
+
 export interface BootRequest {
   iso: string;
   options: BootTestOptions;
@@ -25,7 +31,7 @@ export function bootRequest(iso: string, v: Values, onLine?: (l: string) => void
   } catch {
     throw new ImgcreateError("InvalidArgs", `cannot read ${abs}; give the path of a live ISO you can read`, { exitCode: EXIT.usage });
   }
-  const marker = typeof v["marker"] === "string" ? v["marker"] : undefined;
+  const marker = typeof v["marker"] === "string" ? v["marker"] : DEFAULT_BOOT_PROOF;
   return { iso: abs, options: { firmware: v["uefi"] === true ? "uefi" : "bios", marker, timeoutMs: timeout * 1000, onLine } };
 }
 
@@ -39,7 +45,7 @@ export async function bootTest(ctx: Context, iso: string, v: Values): Promise<nu
     const width = () => Math.max(20, (ctx.err.columns || 80) - 1);
     const req = bootRequest(iso, v, live ? (line) => void ctx.err.write(`\r\x1b[2K${fit(line, width())}`) : undefined);
     req.options.signal = stop.signal;
-    if (!ctx.json) ctx.err.write(`booting ${req.iso} (${req.options.firmware}) in qemu; waiting for '${String(req.options.marker ?? DEFAULT_MARKER)}' on the serial console...\n`);
+    if (!ctx.json) ctx.err.write(`booting ${req.iso} (${req.options.firmware}) in qemu; waiting for ${req.options.marker instanceof RegExp ? "the system to come up" : `'${req.options.marker}'`} on the serial console...\n`);
     const r = await runBootTest(req.iso, req.options);
     if (live) ctx.err.write("\r\x1b[2K");
     if (ctx.json) ctx.out.write(JSON.stringify({ event: "boot-test", iso: req.iso, ...r }) + "\n");
