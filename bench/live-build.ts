@@ -21,7 +21,8 @@ const PIPE_CACHE = "/var/cache/imgcreated/bench-live-pipeline";
 
 const args = process.argv.slice(2);
 const boot = !args.includes("--no-boot");
-const compression = (args[args.indexOf("--compression") + 1] ?? "zstd") as SquashfsCompression;
+const compIdx = args.indexOf("--compression");
+const compression = (compIdx >= 0 ? args[compIdx + 1] ?? "zstd" : "zstd") as SquashfsCompression;
 const compArgs = compression === "none" ? "-noI -noD -noF -noX" : `-comp ${compression}${compression === "xz" ? " -Xbcj x86" : ""}`;
 
 function packagesOf(ks: string): string[] {
