@@ -63,7 +63,7 @@ export const METHODS: readonly MethodDef[] = [
           title: { t: "string", maxLen: 128, doc: "boot menu title" },
           product: { t: "string", maxLen: 128, doc: "product name" },
           releasever: { t: "string", maxLen: 32, pattern: /^[A-Za-z0-9._-]+$/, doc: "release version" },
-          compression: { t: "string", enum: ["zstd", "xz", "gzip", "lzo", "lz4"], doc: "squashfs compressor (live)" },
+          compression: { t: "string", enum: ["zstd", "xz", "gzip", "lzo", "lz4", "none"], doc: "squashfs compressor (live)" },
           "flat-squashfs": { t: "boolean", doc: "squash the tree itself, not an ext4 image (live)" },
           minimize: { t: "boolean", doc: "shrink the image to its contents" },
           bootloader: { t: "string", enum: ["grub", "isolinux"], doc: "BIOS bootloader (live)" },

@@ -30,7 +30,7 @@ export interface CreateSessionOptions {
   title?: string; // s
   product?: string; // s
   releasever?: string; // s
-  compression?: string; // s: squashfs compressor for live images (zstd, xz, gzip, lzo, lz4)
+  compression?: string; // s: squashfs compressor for live images (zstd, xz, gzip, lzo, lz4, none)
   "flat-squashfs"?: boolean; // b
   minimize?: boolean; // b
   bootloader?: "grub" | "isolinux"; // s

@@ -15,7 +15,7 @@ import { LoopImageCreator } from "./loop-image-creator.js";
 import type { PackageBackend } from "./packages/backend.js";
 import type { SetupFile } from "./packages/backend.js";
 import { run } from "./system/exec.js";
-import { checkFilesystem, minimize } from "./system/filesystem.js";
+import { checkFilesystem, fsType, minimize } from "./system/filesystem.js";
 import { checkVolumeLabel } from "./system/iso.js";
 import { requireTools } from "./system/livetools.js";
 import * as loop from "./system/loop.js";
@@ -73,6 +73,14 @@ export class LiveImageCreator extends LoopImageCreator {
     if (!opts.baseOn) checkLiveKickstart(ks);
     checkVolumeLabel(this.fslabel);
     compressionArgs(opts.compression ?? "zstd", opts.compressionLevel);
+  }
+
+  /**
+   * A live medium is found by its ISO volume label (root=live:CDLABEL=...), which may be 32 characters;
+   * the root filesystem inside only needs a label its type accepts, so a long fslabel is cut to fit.
+   */
+  protected override rootfsLabel(): string {
+    return this.fslabel.slice(0, fsType(this.rootFs.fstype).labelMax);
   }
 
   private get bootDir(): string {

@@ -41,10 +41,16 @@ export class LoopImageCreator extends ImageCreator {
     } catch (err) {
       throw new ImgcreateError("InvalidArgs", `${at}${(err as Error).message}`, { file: r.file, line: r.line });
     }
-    if (this.fslabel.length > t.labelMax) {
-      throw new ImgcreateError("InvalidArgs", `filesystem label "${this.fslabel}" is longer than ${r.fstype} allows (${t.labelMax}); pass a shorter fslabel`);
+    const label = this.rootfsLabel();
+    if (label.length > t.labelMax) {
+      throw new ImgcreateError("InvalidArgs", `filesystem label "${label}" is longer than ${r.fstype} allows (${t.labelMax}); pass a shorter fslabel`);
     }
     if (r.sizeMiB < 64) throw new ImgcreateError("InvalidArgs", `${at}part / --size=${r.sizeMiB} is too small for a root filesystem (at least 64 MiB)`);
+  }
+
+  /** The root filesystem's own label: the fslabel itself, which a loop image is known by. */
+  protected rootfsLabel(): string {
+    return this.fslabel;
   }
 
   protected override requiredTools(): string[] {
@@ -58,7 +64,7 @@ export class LoopImageCreator extends ImageCreator {
   protected override async mountInstroot(signal: AbortSignal): Promise<void> {
     const { fstype, sizeMiB } = this.rootFs;
     this.progress("mount", { fraction: 0.1, message: `creating a ${sizeMiB} MiB ${fstype} filesystem` });
-    await this.journal.take("file", { path: this.imagePath }, () => makeFilesystem(this.imagePath, fstype, this.fslabel, sizeMiB, { signal }));
+    await this.journal.take("file", { path: this.imagePath }, () => makeFilesystem(this.imagePath, fstype, this.rootfsLabel(), sizeMiB, { signal }));
     const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(id, { device: dev });
     this.loopId = id;
