@@ -1,5 +1,6 @@
 // The daemon's logging (winston): one line per event on stderr, with journald's "<N>" priority prefix when
 // systemd started us (it sets JOURNAL_STREAM), and one log file per session in its state dir.
+import { createWriteStream, type WriteStream } from "node:fs";
 import winston from "winston";
 
 /** syslog priorities: what journald, LogMessage and the session log all use. */
@@ -42,12 +43,38 @@ export function createLogger(opts: { level?: Level; journald?: boolean } = {}): 
   });
 }
 
-/** A session's own log file (<state-dir>/sessions/<id>/log): timestamped lines, appended across restarts. */
+/** The file stream under each session logger, ended by endSessionLogger once the logger has drained. */
+const sessionStreams = new WeakMap<Logger, WriteStream>();
+
+/**
+ * A session's own log file (<state-dir>/sessions/<id>/log): timestamped lines, appended across restarts.
+ * Written through our own stream with an error handler: a session log that cannot be written (closed
+ * under a late line, a full disk) must never take the daemon and every other session down with it.
+ */
 export function createSessionLogger(file: string): Logger {
-  return winston.createLogger({
+  const stream = createWriteStream(file, { flags: "a", mode: 0o600 });
+  stream.on("error", () => undefined);
+  const logger = winston.createLogger({
     levels: PRIORITY,
     level: "debug",
     format: winston.format.combine(winston.format.timestamp(), plainLine()),
-    transports: [new winston.transports.File({ filename: file, options: { flags: "a", mode: 0o600 } })],
+    transports: [new winston.transports.Stream({ stream })],
   });
+  logger.on("error", () => undefined);
+  sessionStreams.set(logger, stream);
+  return logger;
+}
+
+/** Ends a session logger after every line written so far has reached the file, then closes the file. */
+export async function endSessionLogger(logger: Logger): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    logger.on("finish", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    logger.end();
+  });
+  const stream = sessionStreams.get(logger);
+  if (stream) await new Promise<void>((resolve) => stream.end(resolve));
 }

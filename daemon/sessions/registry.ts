@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import fse from "fs-extra";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
-import { PRIORITY, createSessionLogger, levelOfPriority, type Logger } from "../log.js";
+import { PRIORITY, createSessionLogger, endSessionLogger, levelOfPriority, type Logger } from "../log.js";
 import { DEFAULT_WHERE, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
 import { Job, type Operation } from "./job.js";
 import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
@@ -193,6 +193,10 @@ export class SessionRegistry extends EventEmitter {
     }
     s.record.state = "closed";
     await s.save();
+    // No line may reach the log after this: detach it, let it drain, then remove the files.
+    const log = s.log;
+    s.log = undefined;
+    if (log) await endSessionLogger(log);
     await fse.remove(s.dir);
     this.sessions.delete(s.id);
     for (const [n, j] of this.jobs) {
@@ -201,7 +205,6 @@ export class SessionRegistry extends EventEmitter {
         this.emit("job-removed", j);
       }
     }
-    s.log?.close();
     this.emit("session-removed", s);
   }
 
