@@ -183,7 +183,7 @@ export class JsonRpcConnection implements Connection {
       input,
       output,
       exit,
-      // The socket API has no resize yet; when the daemon adds Session.ShellResize it is used.
+      // The daemon holds the pty master on this transport, so it sets the window size.
       resize: (rows, cols) => void this.call("Session.ShellResize", { session: id, shell, rows, cols }).catch(() => undefined),
       close: () => this.shells.delete(shell),
     };

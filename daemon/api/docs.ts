@@ -86,7 +86,8 @@ any job the caller may see.
 a new pty made the process's controlling terminal (\`setsid -c\`). On D-Bus the reply is the pty master (fd
 passing, type \`h\`): the client reads and writes it directly and closes it to hang up. On JSON-RPC the reply
 is a shell id; output arrives as \`Shell.Output { shell, data }\` notifications (base64), input goes with
-\`Session.ShellInput { session, shell, data }\` (base64), and \`Shell.Exited { shell, status }\` ends it; closing
+\`Session.ShellInput { session, shell, data }\` (base64), \`Session.ShellResize { session, shell, rows, cols }\`
+sets the window size (on D-Bus the client sets it on the pty master itself), and \`Shell.Exited { shell, status }\` ends it; closing
 the connection hangs the shell up. Shells are killed before Unmount and Close.
 
 ## Example

@@ -195,6 +195,19 @@ export const METHODS: readonly MethodDef[] = [
     action: ACTIONS.shell,
     jsonrpcOnly: true,
   },
+  {
+    iface: "Session",
+    name: "ShellResize",
+    doc: "Set the terminal size of a shell opened with OpenShell on this connection (the shell gets SIGWINCH).",
+    params: [
+      { name: "shell", type: T.string(64, { nonEmpty: true }), doc: "shell id from OpenShell" },
+      { name: "rows", type: T.uint(1000), doc: "pty rows" },
+      { name: "cols", type: T.uint(1000), doc: "pty columns" },
+    ],
+    result: null,
+    action: ACTIONS.shell,
+    jsonrpcOnly: true,
+  },
 ];
 
 /** Properties per interface, in the order of the introspection XML. */
@@ -254,6 +267,7 @@ export interface ApiMethods {
   "Session.Create": { params: { session: string; destdir: string; options?: import("./types.js").StageOptions }; result: string };
   "Session.OpenShell": { params: { session: string; argv: string[]; options?: import("./types.js").ShellOptions }; result: string };
   "Session.ShellInput": { params: { session: string; shell: string; data: string }; result: null };
+  "Session.ShellResize": { params: { session: string; shell: string; rows: number; cols: number }; result: null };
   "Session.Close": { params: { session: string }; result: null };
   "Session.GetProperties": { params: { session: string }; result: import("./types.js").SessionProperties };
   "Job.Cancel": { params: { job: string }; result: null };

@@ -12,7 +12,8 @@ export type ParamType =
   | { t: "string"; sig: "s"; maxLen: number; nonEmpty?: boolean; absolute?: boolean }
   | { t: "strmap"; sig: "a{ss}"; maxEntries: number; maxValueLen: number }
   | { t: "strlist"; sig: "as"; nonEmpty?: boolean; maxEntries: number }
-  | { t: "options"; sig: "a{sv}"; fields: Record<string, OptionType> };
+  | { t: "options"; sig: "a{sv}"; fields: Record<string, OptionType> }
+  | { t: "uint"; sig: "u"; max: number };
 
 export interface ParamDef {
   name: string;
@@ -74,6 +75,9 @@ export function checkParam(p: ParamDef, v: unknown): unknown {
       if (ty.absolute && !s.startsWith("/")) throw bad(p.name, `must be an absolute path, got "${s}"`);
       return s;
     }
+    case "uint":
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > ty.max) throw bad(p.name, `expected an integer 0..${ty.max}, got ${describe(v)}`);
+      return v;
     case "strmap": {
       if (v === undefined) return {};
       if (!isPlainObject(v)) throw bad(p.name, `expected a map of strings, got ${describe(v)}`);
@@ -126,4 +130,5 @@ export const T = {
   strmap: (maxEntries: number, maxValueLen: number): ParamType => ({ t: "strmap", sig: "a{ss}", maxEntries, maxValueLen }),
   strlist: (maxEntries: number, nonEmpty = false): ParamType => ({ t: "strlist", sig: "as", maxEntries, nonEmpty }),
   options: (fields: Record<string, OptionType>): ParamType => ({ t: "options", sig: "a{sv}", fields }),
+  uint: (max: number): ParamType => ({ t: "uint", sig: "u", max }),
 };

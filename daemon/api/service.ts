@@ -207,6 +207,7 @@ export class ApiService {
         return { kind: "shell", shell } satisfies ShellResult;
       }
       case "ShellInput":
+      case "ShellResize":
         return null; // authorized here; the JSON-RPC adapter owns the connection's shells and writes the data
     }
     throw new ImgcreateError("InvalidArgs", `there is no method Session.${def.name}`);

@@ -10,6 +10,7 @@ import type { Session } from "./session.js";
 
 interface PtyNative {
   open(cols: number, rows: number): { master: number; slave: number; pty: string };
+  resize(fd: number, cols: number, rows: number): void;
 }
 
 let native: PtyNative | undefined;
@@ -57,6 +58,16 @@ export async function openShell(s: Session, argv: string[], opts: { term?: strin
   void exited.then(() => set.delete(shell));
   s.log?.info(`shell ${shell.id} opened: ${argv.join(" ") || "/bin/sh -l"}`);
   return shell;
+}
+
+/** Sets the pty's window size (TIOCSWINSZ on the master); the kernel sends the shell SIGWINCH. */
+export function resizeShell(shell: Shell, rows: number, cols: number): void {
+  if (rows < 1 || cols < 1) throw new ImgcreateError("InvalidArgs", `a terminal needs at least 1 row and 1 column, got ${rows}x${cols}`);
+  try {
+    pty().resize(shell.master, cols, rows);
+  } catch (err) {
+    throw new ImgcreateError("InvalidState", `shell ${shell.id} has ended; it cannot be resized (${(err as Error).message})`);
+  }
 }
 
 /** Kills the session's shells and waits for them (before its root is unmounted or the session closed). */

@@ -193,6 +193,19 @@ describe("staged session, on a terminal", () => {
     await tmux.waitFor("shell", /EXIT:7/, 10_000);
   });
 
+  test("over the JSON-RPC socket the remote shell follows a resize too (Session.ShellResize)", { timeout: 120_000 }, async () => {
+    await tmux.start("rpcshell", "alice", env(), home, [...cli(), "--transport", "socket", "--socket", h.socketPath, "shell", id], { cols: 90, rows: 25 });
+    await tmux.waitFor("rpcshell", /[#$]\s*$/m, 30_000);
+    await tmux.keys("rpcshell", "stty size", "Enter");
+    await tmux.waitFor("rpcshell", /^25 90$/m, 10_000);
+    await tmux.resize("rpcshell", 110, 35);
+    await new Promise((r) => setTimeout(r, 500));
+    await tmux.keys("rpcshell", "clear; stty size", "Enter");
+    await tmux.waitFor("rpcshell", /^35 110$/m, 10_000);
+    await tmux.keys("rpcshell", "exit 3", "Enter");
+    await tmux.waitFor("rpcshell", /EXIT:3/, 10_000);
+  });
+
   test("shell ID -- COMMAND passes the command's exit status through, without a terminal", async () => {
     const ok = await imgcreateAs(h, "alice", ["shell", id, "--", "cat", "/etc/imgcreate-client-marker"], home);
     assert.equal(ok.exitCode, 0, ok.stderr);

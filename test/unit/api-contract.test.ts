@@ -28,6 +28,16 @@ describe("the API table", () => {
     assert.equal(findMethod("Session", "ShellInput", "dbus"), undefined, "JSON-RPC-only methods are not on D-Bus");
   });
 
+  it("Session.ShellResize (JSON-RPC only) takes a shell id and whole rows and cols", () => {
+    assert.equal(findMethod("Session", "ShellResize", "dbus"), undefined);
+    const def = findMethod("Session", "ShellResize", "jsonrpc")!;
+    assert.deepEqual(checkParams(def.params, { shell: "abc-1", rows: 40, cols: 120 }), { shell: "abc-1", rows: 40, cols: 120 });
+    invalid(() => checkParams(def.params, { shell: "abc-1", rows: "40", cols: 120 }), /"rows": expected an integer/);
+    invalid(() => checkParams(def.params, { shell: "abc-1", rows: 40, cols: 1.5 }), /"cols": expected an integer/);
+    invalid(() => checkParams(def.params, { shell: "abc-1", rows: 40, cols: 100000 }), /"cols": expected an integer 0\.\.1000/);
+    invalid(() => checkParams(def.params, { shell: "abc-1", rows: 40 }), /"cols": missing/);
+  });
+
   it("declares the properties of the issue", () => {
     assert.deepEqual(PROPERTIES.Session.map((p) => p.name).filter((n) => ["Id", "Name", "Owner", "State", "CurrentJob", "Artifacts"].includes(n)), ["Id", "Name", "Owner", "State", "CurrentJob", "Artifacts"]);
     for (const n of ["Operation", "Session", "Progress", "ProgressValid", "Status", "Bytes", "StartTime"]) assert.ok(PROPERTIES.Job.some((p) => p.name === n), n);

@@ -17,7 +17,7 @@ import { METHODS } from "../../api/methods.js";
 import { JSONRPC_CODES, dbusErrorName, jobNumberOfPath, jobPath } from "../../api/names.js";
 import type { CompletedEvent, JsonRpcNotifications, LogMessageEvent, ProgressEvent } from "../../api/types.js";
 import type { Job, JobResult } from "../../sessions/job.js";
-import type { Shell } from "../../sessions/shell.js";
+import { resizeShell, type Shell } from "../../sessions/shell.js";
 
 const MAX_LINE = 16 * 1024 * 1024;
 
@@ -157,6 +157,11 @@ export class JsonRpcTransport {
       const sh = conn.shells.get(String(params.shell));
       if (!sh) throw new ImgcreateError("InvalidArgs", `no shell ${String(params.shell)} on this connection`);
       writeSync(sh.master, Buffer.from(String(params.data), "base64"));
+    }
+    if (iface === "Session" && method === "ShellResize") {
+      const sh = conn.shells.get(String(params.shell));
+      if (!sh) throw new ImgcreateError("InvalidArgs", `no shell ${String(params.shell)} on this connection`);
+      resizeShell(sh, Number(params.rows), Number(params.cols));
     }
     return result;
   }
