@@ -79,7 +79,7 @@ export const COMMANDS: CommandSpec[] = [
   { path: ["session", "cancel"], args: "ID", complete: "session", summary: "Cancel the session's running job.", options: [] },
   { path: ["session", "close"], args: "ID", complete: "session", summary: "Close the session and release everything it holds.", options: [] },
   {
-    path: ["session", "logs"], args: "ID", complete: "session", summary: "Follow the log lines of the session's running job.",
+    path: ["session", "logs"], args: "ID", complete: "session", summary: "Print the session's log so far; with --follow, then its running job's new lines.",
     options: [{ name: "follow", short: "f", help: "Keep printing new lines until the session's job ends (Ctrl-C stops following only)." }],
   },
   {

@@ -114,17 +114,10 @@ export async function sessionLogs(ctx: Context, id: string, follow: boolean): Pr
   process.on("SIGINT", onInt);
   try {
     await withConnection(ctx, async (c) => {
-      const info = await c.getSession(id);
-      // The API streams log lines of running jobs only (Job.LogMessage); there is no call for the history yet.
-      if (!info.job) {
-        ctx.err.write(`session ${id} (${info.state}) has no running job; its earlier log lines are in the daemon's state directory\n`);
-        return;
-      }
-      if (!follow) {
-        ctx.err.write(`session ${id} is running ${info.job.operation}; use --follow to see its log lines as they come\n`);
-        return;
-      }
-      await c.logs(id, (line) => ctx.out.write(ctx.json ? JSON.stringify({ session: id, line }) + "\n" : line + "\n"), true, stop.signal);
+      // The log so far (Session.GetLog), then, with --follow, the running job's lines until it ends.
+      await c.logs(id, (line) => ctx.out.write(ctx.json ? JSON.stringify({ session: id, line }) + "\n" : line + "\n"), follow, stop.signal);
+      // A pipe takes writes asynchronously: let the history reach it before the client exits.
+      await new Promise<void>((r) => ctx.out.write("", () => r()));
     });
   } finally {
     process.off("SIGINT", onInt);

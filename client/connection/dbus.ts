@@ -221,10 +221,11 @@ export class DBusConnection implements Connection {
   private readonly onDisconnect: (() => void)[] = [];
 
   async logs(id: string, onLine: (line: string) => void, follow: boolean, signal?: AbortSignal): Promise<void> {
+    const past = await this.rawCall(sessionPath(id), INTERFACES.Session, "GetLog", "a{sv}", [{}]);
+    for (const line of past.body[0] as string[]) onLine(line);
     const info = await this.getSession(id);
-    if (!info.job) return;
+    if (!info.job || !follow) return;
     const job = await this.track(info.job.id, info.job.operation);
-    if (!follow) return;
     job.on("log", (_p: number, line: string) => onLine(line));
     await new Promise<void>((resolve) => {
       void job.done.then(() => resolve());

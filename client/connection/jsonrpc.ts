@@ -190,6 +190,7 @@ export class JsonRpcConnection implements Connection {
   }
 
   async logs(id: string, onLine: (line: string) => void, follow: boolean, signal?: AbortSignal): Promise<void> {
+    for (const line of await this.call<string[]>("Session.GetLog", { session: id })) onLine(line);
     const info = await this.getSession(id);
     if (!info.job || !follow) return;
     const job = await this.track(info.job.id, info.job.operation, true);

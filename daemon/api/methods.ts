@@ -166,6 +166,20 @@ export const METHODS: readonly MethodDef[] = [
     jsonrpcOnly: true,
   },
   {
+    iface: "Session",
+    name: "GetLog",
+    doc: "The session's log so far (what its stages wrote, from the daemon's log file of the session), oldest first.",
+    params: [
+      {
+        name: "options",
+        type: T.options({ lines: { t: "uint", max: 100_000, doc: "only the last N lines (default and 0: up to the last 1000)" } }),
+        doc: "lines (u)",
+      },
+    ],
+    result: { name: "lines", sig: "as", doc: "log lines" },
+    action: ACTIONS.build,
+  },
+  {
     iface: "Job",
     name: "GetProperties",
     doc: "The job's properties.",
@@ -270,6 +284,7 @@ export interface ApiMethods {
   "Session.ShellResize": { params: { session: string; shell: string; rows: number; cols: number }; result: null };
   "Session.Close": { params: { session: string }; result: null };
   "Session.GetProperties": { params: { session: string }; result: import("./types.js").SessionProperties };
+  "Session.GetLog": { params: { session: string; options?: { lines?: number } }; result: string[] };
   "Job.Cancel": { params: { job: string }; result: null };
   "Job.GetProperties": { params: { job: string }; result: import("./types.js").JobProperties };
   "Job.Subscribe": { params: { job: string }; result: import("./types.js").JobProperties };

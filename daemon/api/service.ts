@@ -10,6 +10,7 @@ import type { Session, SessionOptions } from "../sessions/session.js";
 import type { SessionRegistry } from "../sessions/registry.js";
 import { checkDestdir } from "../sessions/deliver.js";
 import { openShell, type Shell } from "../sessions/shell.js";
+import { readSessionLog } from "../sessions/log-history.js";
 import { findMethod, type MethodDef } from "./methods.js";
 import { ACTIONS, jobNumberOfPath, jobPath, sessionIdOfPath, sessionPath, type InterfaceName } from "./names.js";
 import { checkParams } from "./schema.js";
@@ -200,6 +201,8 @@ export class ApiService {
         return null;
       case "GetProperties":
         return this.sessionProperties(s);
+      case "GetLog":
+        return readSessionLog(s, Number(ctx.options.lines ?? 0));
       case "OpenShell": {
         this.stateCheck(s, def);
         if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is running a ${s.job.operation} job; open the shell between stages`);

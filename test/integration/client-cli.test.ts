@@ -216,6 +216,17 @@ describe("staged session, on a terminal", () => {
     assert.equal(bob.exitCode, 3, "bob gets no shell in alice's session");
   });
 
+  test("session logs ID prints the session's past log lines (no job running), on D-Bus and the socket; bob may not", async () => {
+    for (const via of [[], ["--transport", "socket", "--socket", h.socketPath]]) {
+      const r = await imgcreateAs(h, "alice", [...via, "session", "logs", id], home);
+      assert.equal(r.exitCode, 0, `${via.join(" ")}: ${r.stderr}\n--- daemon log:\n${h.daemonLog().slice(-3000)}`);
+      assert.match(r.stdout, /job \d+: configure started/, `${via.join(" ")}: ${r.stdout.slice(-2000)}`);
+      assert.match(r.stdout, /job \d+: configure completed/);
+    }
+    const bob = await imgcreateAs(h, "bob", ["session", "logs", id], home);
+    assert.equal(bob.exitCode, 3, bob.stderr);
+  });
+
   test("unmount, package into alice's directory, close", { timeout: 300_000 }, async () => {
     const out = userDir(h, "alice", "out-staged");
     const u = await imgcreateAs(h, "alice", ["session", "unmount", id], home);

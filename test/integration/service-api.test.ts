@@ -174,6 +174,23 @@ describe("imgcreated API (D-Bus and JSON-RPC)", { timeout: 300_000 }, () => {
       assert.deepEqual(l!.result, [alices]);
     });
 
+    it("GetLog gives alice her session's log so far; carol's is NotOwner to her, and bob is NotAuthorized", async () => {
+      const r = await gdbus(h, "alice", alices, "Session.GetLog", ["@a{sv} {}"]);
+      assert.ok(r.ok, r.message);
+      assert.match(r.out, new RegExp(`session created by uid ${h.users.alice.uid}: type \\w+, name alice-img`));
+      const j = await rawJsonRpc(h, "alice", [
+        { method: "Session.GetLog", params: { session: alices, options: { lines: 1 } } },
+        { method: "Session.GetLog", params: { session: carols } },
+      ]);
+      const last = j.results[0]!.result as string[];
+      assert.equal(last.length, 1, JSON.stringify(j.results[0]));
+      assert.equal(j.results[1]!.error?.data?.name, ERR + "NotOwner");
+      const c = await gdbus(h, "alice", carols, "Session.GetLog", ["@a{sv} {}"]);
+      assert.equal(c.error, ERR + "NotOwner", c.message);
+      const b = await gdbus(h, "bob", alices, "Session.GetLog", ["@a{sv} {}"]);
+      assert.equal(b.error, ERR + "NotAuthorized", b.message);
+    });
+
     it("a destdir alice cannot write is refused before anything runs", async () => {
       // /root is not hers; the session is created, so the state is fine for Create.
       const r = await gdbus(h, "alice", alices, "Session.Create", ["'/root'", "@a{sv} {}"]);
