@@ -1,18 +1,10 @@
 // The data that crosses the API, as plain types: what the client codes against.
 // D-Bus signatures are given next to each field; JSON-RPC carries the same names as JSON.
 
-/** Session states. created → mounted → installed → configured → unmounted → packaged, or one of the ends. */
-export type SessionState =
-  | "created"
-  | "mounted"
-  | "installed"
-  | "configured"
-  | "unmounted"
-  | "packaged"
-  | "failed"
-  | "cancelled"
-  | "interrupted"
-  | "closed";
+/** Session states (created → mounted → installed → configured → unmounted → packaged, or one of the ends):
+ * the state machine in sessions/ owns the list; the API only carries it. */
+import type { SessionState } from "../sessions/session.js";
+export type { SessionState };
 
 export type SessionType = "live" | "loop" | "fs";
 
