@@ -69,6 +69,18 @@ export interface ImgcreateAddon extends Partial<Located> {
   variant?: string;
   /** "host" = use the host's configured apt sources; otherwise a mirror URL. */
   mirror?: "host" | string;
+  /** `--repo-key=REPO:PATH`: the only key trusted for that `repo --name=REPO` (read like an %include). */
+  repoKeys?: RepoKey[];
+}
+
+/** A repository's signing key, its text read by the parser's reader (so the client sends it, as an %include). */
+export interface RepoKey extends Located {
+  /** The `repo --name` it is for. */
+  repo: string;
+  /** The key file, as written. */
+  path: string;
+  /** The ASCII-armored OpenPGP public key block(s). */
+  key: string;
 }
 
 export interface UserEntry extends Located {

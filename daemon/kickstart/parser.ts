@@ -10,6 +10,7 @@ import { DEFAULT_VERSION, normalizeVersion, unsupportedVersionMessage, type Kick
 import { runCommand } from "./commands.js";
 import { buildTypedFields } from "./build.js";
 import { handlePackagesHeader, PackageLists } from "./packages.js";
+import { checkRepoKeys, type NamedFileReader } from "./repo-keys.js";
 import {
   KNOWN_SECTIONS, SCRIPT_SECTIONS, checkScriptHeader, finishAddon, finishCertificate, finishScript, type OpenSection,
 } from "./sections.js";
@@ -63,6 +64,7 @@ export function parseKickstart(file: string, opts: ParseOptions): ParseResult {
   st.packageLists.finish();
   st.model.commands = Object.fromEntries(st.raw);
   buildTypedFields(st.model, st.raw, sink);
+  checkRepoKeys(st.model, sink);
   return { model: st.model, diagnostics: sink.list, files };
 }
 
@@ -132,7 +134,7 @@ function openSection(st: State, words: string[], l: SourceLine): void {
   const tag = words[0]!;
   const known = KNOWN_SECTIONS.has(tag);
   if (!known) st.sink.error(l.file, l.line, `Unknown kickstart section: ${tag}; known sections are ${[...KNOWN_SECTIONS].join(", ")}`);
-  st.section = { tag, words, file: l.file, line: l.line, body: [], ok: known, depth: l.depth };
+  st.section = { tag, words, file: l.file, line: l.line, body: [], ok: known, depth: l.depth, abs: st.reader.currentAbs() };
   if (tag === "%packages") {
     handlePackagesHeader(st.model.packages, words, st.version, l.file, l.line, st.sink);
   } else if (tag in SCRIPT_SECTIONS) {
@@ -169,7 +171,19 @@ function finishSection(st: State): void {
   if (!s.ok) return;
   if (s.tag in SCRIPT_SECTIONS) finishScript(st.model, s, s.ns ?? {});
   else if (s.tag === "%certificate") finishCertificate(st.model, s, st.sink);
-  else if (s.tag === "%addon" || s.tag === "%anaconda") finishAddon(st.model, s, st.sink);
+  else if (s.tag === "%addon" || s.tag === "%anaconda") finishAddon(st.model, s, st.sink, (name) => readNamed(st, name, s.abs));
+}
+
+/** Reads a file the kickstart names (as %include looks for it) and records it in `files`, which the client sends. */
+function readNamed(st: State, name: string, fromAbs: string | undefined): ReturnType<NamedFileReader> {
+  const candidates = st.reader.candidatesFrom(name, fromAbs);
+  for (const abs of candidates) {
+    const text = st.files[abs] ?? st.readFile(abs);
+    if (text === undefined) continue;
+    st.files[abs] = text;
+    return { abs, text };
+  }
+  return { tried: candidates.map((c) => st.reader.display(c)) };
 }
 
 function include(st: State, words: string[], l: SourceLine): void {
@@ -180,19 +194,12 @@ function include(st: State, words: string[], l: SourceLine): void {
   if (st.reader.depth + 1 >= MAX_INCLUDE_DEPTH) {
     return st.sink.error(l.file, l.line, `%include nested deeper than ${MAX_INCLUDE_DEPTH} files; is there a loop?`);
   }
-  const candidates = st.reader.includeCandidates(name);
+  const got = readNamed(st, name, st.reader.currentAbs());
+  if ("tried" in got) return st.sink.error(l.file, l.line, `cannot read %include file ${name}: looked for ${got.tried.join(" or ")}`);
   const chain = st.reader.chain();
-  for (const abs of candidates) {
-    const text = st.files[abs] ?? st.readFile(abs);
-    if (text === undefined) continue;
-    if (chain.includes(abs)) {
-      const cycle = [...chain.slice(chain.indexOf(abs)), abs].map((f) => st.reader.display(f)).join(" -> ");
-      return st.sink.error(l.file, l.line, `%include cycle: ${cycle}; remove one of these includes`);
-    }
-    st.files[abs] = text;
-    st.reader.push(abs, text);
-    return;
+  if (chain.includes(got.abs)) {
+    const cycle = [...chain.slice(chain.indexOf(got.abs)), got.abs].map((f) => st.reader.display(f)).join(" -> ");
+    return st.sink.error(l.file, l.line, `%include cycle: ${cycle}; remove one of these includes`);
   }
-  const where = candidates.map((c) => st.reader.display(c)).join(" or ");
-  st.sink.error(l.file, l.line, `cannot read %include file ${name}: looked for ${where}`);
+  st.reader.push(got.abs, got.text);
 }

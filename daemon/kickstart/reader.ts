@@ -84,11 +84,13 @@ export class LineReader {
     return { kind: "line", line: { text, raw, file: top.display, line: top.next, depth: this.frames.length - 1 } };
   }
 
-  /** Candidate paths for `%include name`: relative to cwd first, then to the including file's directory. */
-  includeCandidates(name: string): string[] {
+  /**
+   * Candidate paths for a file named in the file `fromAbs` (`%include name`, a key file in an %addon
+   * header): relative to cwd first, then to that file's directory.
+   */
+  candidatesFrom(name: string, fromAbs: string | undefined): string[] {
     const first = path.posix.resolve(this.cwd, name);
-    const cur = this.currentAbs();
-    const second = cur ? path.posix.resolve(path.posix.dirname(cur), name) : first;
+    const second = fromAbs ? path.posix.resolve(path.posix.dirname(fromAbs), name) : first;
     return first === second ? [first] : [first, second];
   }
 }

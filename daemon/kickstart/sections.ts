@@ -7,6 +7,7 @@ import type { KickstartVersion } from "./versions.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { parseOptions } from "./options.js";
 import { deprecatedOptionText } from "./messages.js";
+import { readRepoKey, type NamedFileReader } from "./repo-keys.js";
 
 export const SCRIPT_SECTIONS: Record<string, ScriptType> = {
   "%pre": "pre",
@@ -27,6 +28,8 @@ export interface OpenSection {
   body: string[];
   /** False when its header had errors; the body is still consumed up to %end. */
   ok: boolean;
+  /** Absolute path of the file holding the header (files it names resolve as %include names do). */
+  abs?: string;
 }
 
 function scriptSpecs(tag: string): OptionSpec[] {
@@ -98,10 +101,11 @@ const ADDON_SPECS: OptionSpec[] = [
   { f: ["--components"], d: "components", k: "store", t: "comma" },
   { f: ["--variant"], d: "variant", k: "store" },
   { f: ["--mirror"], d: "mirror", k: "store" },
+  { f: ["--repo-key"], d: "repo-key", k: "append" },
 ];
 
 /** %addon / %anaconda: kept as text; `%addon org_imgcreate` also fills model.imgcreate. */
-export function finishAddon(m: KickstartModel, s: OpenSection, sink: DiagnosticSink): void {
+export function finishAddon(m: KickstartModel, s: OpenSection, sink: DiagnosticSink, read: NamedFileReader): void {
   const lines = s.body.map((l) => l.replace(/(\r\n|\n|\r)$/, ""));
   const isAddon = s.tag === "%addon";
   const name = isAddon ? (s.words[1] ?? "") : "anaconda";
@@ -111,14 +115,19 @@ export function finishAddon(m: KickstartModel, s: OpenSection, sink: DiagnosticS
   }
   const args = s.words.slice(isAddon ? 2 : 1);
   m.addons.push({ name, args, body: lines.join("\n"), section: s.tag, file: s.file, line: s.line });
-  if (isAddon && name === IMGCREATE_ADDON) readImgcreateAddon(m, s, args, sink);
+  if (isAddon && name === IMGCREATE_ADDON) readImgcreateAddon(m, s, args, sink, read);
 }
 
-function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], sink: DiagnosticSink): void {
+function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], sink: DiagnosticSink, read: NamedFileReader): void {
   const addon: ImgcreateAddon = { ...m.imgcreate, file: s.file, line: s.line };
+  const addKey = (value: string, line: number) => {
+    const k = readRepoKey(value, s.file, line, read, sink);
+    if (k) addon.repoKeys = [...(addon.repoKeys ?? []), k];
+  };
   const r = parseOptions(`%addon ${IMGCREATE_ADDON}`, args, ADDON_SPECS, () => "");
   for (const e of r.errors) sink.error(s.file, s.line, e);
   apply(addon, r.ns);
+  for (const v of (r.ns["repo-key"] as string[] | undefined) ?? []) addKey(v, s.line);
   s.body.forEach((raw, i) => {
     const text = raw.split("#")[0]!.trim();
     if (text === "") return;
@@ -126,9 +135,10 @@ function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], s
     const eq = /^([A-Za-z_-]+)\s*=\s*(.*)$/.exec(text);
     const spec = eq ? ADDON_SPECS.find((o) => o.d === eq[1]) : undefined;
     if (!eq || !spec) {
-      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant or mirror`);
+      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant, mirror or repo-key`);
       return;
     }
+    if (spec.d === "repo-key") return addKey(eq[2]!.trim(), line);
     apply(addon, { [spec.d]: spec.t === "comma" ? eq[2]!.split(",").map((x) => x.trim()).filter(Boolean) : eq[2]!.trim() });
   });
   m.imgcreate = addon;

@@ -220,3 +220,41 @@ test("a section header with a broken quote is one error; its body is not read as
     `a.ks:1: error: no closing quotation: the " opened here is never closed on this line`,
   ]);
 });
+
+const KEY = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxES\n-----END PGP PUBLIC KEY BLOCK-----\n";
+const REPO = "repo --name=mine --baseurl=https://repo.example.invalid/debian\n";
+
+test("%addon org_imgcreate --repo-key: the key file is read through the reader, like an %include", () => {
+  const files = { "/ks/a.ks": `${REPO}%include sub/keys.ks\n`, "/ks/sub/keys.ks": "%addon org_imgcreate --repo-key=mine:mine.asc\n%end\n", "/ks/sub/mine.asc": KEY };
+  const { m, ds } = parseTree(files);
+  assert.deepEqual(ds, []);
+  // Relative to cwd first, then to the directory of the file holding the addon.
+  assert.deepEqual(m.imgcreate.repoKeys, [{ repo: "mine", path: "mine.asc", key: KEY, file: "sub/keys.ks", line: 1 }]);
+  // So the client sends it with the includes, and the daemon parses the same from that map.
+  assert.equal(collectIncludes("/ks/a.ks", { readFile: mapReader(files), cwd: "/ks" })["/ks/sub/mine.asc"], KEY);
+});
+
+test("%addon org_imgcreate: repo-key = REPO:FILE in the body, at its line", () => {
+  const { m, ds } = parseTree({ "/ks/a.ks": `${REPO}%addon org_imgcreate\nrepo-key = mine:/keys/k.asc\n%end\n`, "/keys/k.asc": KEY });
+  assert.deepEqual(ds, []);
+  assert.deepEqual(m.imgcreate.repoKeys?.map((k) => [k.repo, k.path, k.line]), [["mine", "/keys/k.asc", 3]]);
+});
+
+test("--repo-key: a missing key file is an error at the addon line naming where it looked", () => {
+  assert.deepEqual(one(`${REPO}\n%addon org_imgcreate --suite=bookworm --repo-key=mine:nope.asc\n%end\n`).ds, [
+    'a.ks:3: error: cannot read the key file nope.asc for repo "mine": looked for nope.asc',
+  ]);
+});
+
+test("--repo-key: a repository the kickstart does not have is an error at the addon line", () => {
+  const { ds } = parseTree({ "/ks/a.ks": `${REPO}%addon org_imgcreate --repo-key=other:k.asc\n%end\n`, "/ks/k.asc": KEY });
+  assert.deepEqual(ds, ['a.ks:2: error: --repo-key names repository "other", but the kickstart has no `repo --name=other`; its repositories are mine']);
+});
+
+test("--repo-key: not REPO:FILE, a binary or non-key file, or a second key for one repo are errors", () => {
+  const tree = (addon: string, key = KEY) => parseTree({ "/ks/a.ks": `${REPO}%addon org_imgcreate ${addon}\n%end\n`, "/ks/k.asc": key, "/ks/l.asc": KEY }).ds;
+  assert.deepEqual(tree("--repo-key=k.asc"), ["a.ks:2: error: --repo-key needs REPO:FILE (a repo --name and its key file), not 'k.asc'"]);
+  // A binary keyring read as UTF-8 text by the client: refused with the command that converts it.
+  assert.match(tree("--repo-key=mine:k.asc", "\u0099\u0001\ufffd\u0000")[0]!, /^a\.ks:2: error: key file k\.asc for repo "mine" is not an ASCII-armored OpenPGP public key .*gpg --armor --export/);
+  assert.match(tree("--repo-key=mine:k.asc --repo-key=mine:l.asc")[0]!, /^a\.ks:2: error: repository "mine" already has a key \(a\.ks:2\); put all its keys in one file/);
+});
