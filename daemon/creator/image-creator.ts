@@ -13,6 +13,7 @@ import { bootId } from "./system/process.js";
 import { AptBackend } from "./packages/apt.js";
 import type { PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
 import { requestFromKickstart } from "./packages/request.js";
+import { repoConfig } from "./repositories.js";
 import type { RunResult } from "./system/exec.js";
 import { runSandboxed, spawnSandboxed } from "./system/sandbox.js";
 import { requireTools } from "./system/tools.js";
@@ -213,7 +214,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     await this.stage("install", ["mounted"], "installed", signal, async (s) => {
       await this.backend.install(
         this.packageRequest(),
-        { repos: this.ks.repos, addon: this.ks.imgcreate, ...(this.opts.releasever ? { releasever: this.opts.releasever } : {}) },
+        repoConfig(this.ks, this.opts.releasever),
         {
           root: this.instroot,
           workDir: this.workDir,

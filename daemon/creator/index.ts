@@ -5,4 +5,5 @@ export { recover, outstanding, JOURNAL_NAME } from "./journal.js";
 export * from "./types.js";
 export type { PackageBackend, PackageRequest, RepoConfig, SetupFile, InstallContext } from "./packages/backend.js";
 export { AptBackend } from "./packages/apt.js";
+export { checkRepositories } from "./repositories.js";
 export { requireTools, TOOL_PACKAGES } from "./system/tools.js";

@@ -1,12 +1,14 @@
 // Where apt gets packages: the kickstart's `repo --baseurl` entries (with suite and components from
 // %addon org_imgcreate), or, when it names none, the host's own configured apt sources, copied as
-// they are (their Signed-By keyrings included). No mirror host name is ever written by us.
-import { createHash } from "node:crypto";
+// they are (their Signed-By keyrings included). A kickstart repository is checked with the host's
+// Debian keyring, or with its own --repo-key and nothing else. No mirror host name is ever written by us.
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import type { RepoConfig } from "./backend.js";
+import { localRepoDir, localRepoProblem, searchProblem } from "./repo-access.js";
 
 export interface AptSources {
   /** Directory holding the sources files (apt's Dir::Etc::SourceParts). */
@@ -16,6 +18,8 @@ export interface AptSources {
   /** Repository identity: the cache is keyed by it. */
   key: string;
   suite: string;
+  /** Local repository directories (checked safe) that apt reads: the build's sandbox must see them. */
+  localDirs: string[];
 }
 
 const HOST_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -35,9 +39,20 @@ async function hostSourceFiles(): Promise<string[]> {
   return out;
 }
 
-function kickstartSources(cfg: RepoConfig, suite: string): string {
-  const components = cfg.addon.components?.length ? cfg.addon.components : ["main"];
-  const urls: string[] = [];
+/** One deb822 stanza: a repository and the keyring apt must check it with. */
+interface Entry {
+  uri: string;
+  /** The repository's own --repo-key, armored; else the host's Debian keyring. */
+  key?: string;
+  /** What the user wrote, for messages: `repo "name"` at its FILE:LINE. */
+  what: string;
+  file?: string;
+  line?: number;
+}
+
+function kickstartEntries(cfg: RepoConfig): Entry[] {
+  const keys = new Map((cfg.addon.repoKeys ?? []).map((k) => [k.repo, k.key]));
+  const entries: Entry[] = [];
   for (const r of cfg.repos) {
     if (!r.baseurl) {
       throw new ImgcreateError(
@@ -46,22 +61,94 @@ function kickstartSources(cfg: RepoConfig, suite: string): string {
         { file: r.file, line: r.line },
       );
     }
-    urls.push(r.baseurl);
+    entries.push({ uri: r.baseurl, key: keys.get(r.name), what: `repo "${r.name}"`, file: r.file, line: r.line });
   }
-  if (cfg.addon.mirror && cfg.addon.mirror !== "host") urls.push(cfg.addon.mirror);
-  const signed = existsSync(HOST_KEYRING) ? `Signed-By: ${HOST_KEYRING}\n` : "";
-  return urls.map((u) => `Types: deb\nURIs: ${u}\nSuites: ${suite}\nComponents: ${components.join(" ")}\n${signed}`).join("\n");
+  if (cfg.addon.mirror && cfg.addon.mirror !== "host") {
+    entries.push({ uri: cfg.addon.mirror, what: "%addon org_imgcreate --mirror", file: cfg.addon.file, line: cfg.addon.line });
+  }
+  return entries;
 }
 
-/** Writes the sources for this build into dir and says which repository (cache key) they are. */
-export async function prepareSources(cfg: RepoConfig, dir: string, arch: string): Promise<AptSources> {
+const usesKickstart = (cfg: RepoConfig) => cfg.repos.length > 0 || (cfg.addon.mirror !== undefined && cfg.addon.mirror !== "host");
+
+/** Refuses a URI apt must not be given (see repo-access.ts); returns a local repository's directory. */
+async function checkEntry(e: Entry): Promise<string | undefined> {
+  const at = e.file !== undefined ? `${e.file}:${e.line}: ` : "";
+  const fail = (msg: string, detail: Record<string, unknown> = {}) =>
+    new ImgcreateError("InvalidArgs", `${at}${e.what}: ${msg}`, { file: e.file, line: e.line, uri: e.uri, ...detail });
+  const local = localRepoDir(e.uri);
+  if (local.refused) throw fail(local.refused);
+  if (!local.dir) return undefined;
+  const p = await localRepoProblem(local.dir);
+  if (p) {
+    throw fail(
+      `imgcreated reads ${e.uri} as root, so it takes a local repository only when every user can read all of it and only root can change it ` +
+        `or any directory above it: ${p.path} ${p.why}. Fix: ${p.fix} (the whole repository root-owned and world-readable), or serve it over http(s)`,
+      { path: p.path },
+    );
+  }
+  return local.dir;
+}
+
+/**
+ * The cheap checks of the kickstart's repositories, with no side effects: --baseurl present, only
+ * http(s) or a safe local directory. Returns the local directories apt will read.
+ */
+export async function checkSources(cfg: RepoConfig): Promise<string[]> {
+  if (!usesKickstart(cfg)) return [];
+  const dirs: string[] = [];
+  for (const e of kickstartEntries(cfg)) {
+    const d = await checkEntry(e);
+    if (d !== undefined) dirs.push(d);
+  }
+  return dirs;
+}
+
+/**
+ * Writes a repository key where apt can use it: apt's gpgv runs as the _apt user and silently skips a
+ * keyring it cannot read (a session's work dir is 0700), so keys go to a world-readable directory of
+ * the cache, named by their content's hash (shared by sessions, written once, renamed into place).
+ * The sources name the key by that hash, so the cache key of the repository includes the key.
+ */
+async function writeKey(keyDir: string, key: string): Promise<string> {
+  await mkdir(keyDir, { recursive: true, mode: 0o755 });
+  const blocked = await searchProblem(keyDir);
+  if (blocked) {
+    throw new ImgcreateError("Failed", `apt reads repository keys as its _apt user, who cannot reach ${keyDir}: ${blocked.path} ${blocked.why}; ${blocked.fix}`);
+  }
+  const file = join(keyDir, createHash("sha256").update(key).digest("hex").slice(0, 32) + ".asc");
+  if (existsSync(file)) return file;
+  const tmp = `${file}.tmp.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(tmp, key, { mode: 0o644 });
+  await chmod(tmp, 0o644); // whatever the umask
+  await rename(tmp, file);
+  return file;
+}
+
+async function kickstartSources(cfg: RepoConfig, suite: string, keyDir: string): Promise<string> {
+  const components = cfg.addon.components?.length ? cfg.addon.components : ["main"];
+  const host = existsSync(HOST_KEYRING) ? HOST_KEYRING : undefined;
+  const stanzas: string[] = [];
+  for (const e of kickstartEntries(cfg)) {
+    const keyring = e.key !== undefined ? await writeKey(keyDir, e.key) : host;
+    const signed = keyring ? `Signed-By: ${keyring}\n` : "";
+    stanzas.push(`Types: deb\nURIs: ${e.uri}\nSuites: ${suite}\nComponents: ${components.join(" ")}\n${signed}`);
+  }
+  return stanzas.join("\n");
+}
+
+/**
+ * Writes the sources for this build into dir (repository keys into keyDir) and says which repository
+ * (cache key) they are. Refuses, before apt ever runs, a repository the daemon must not read.
+ */
+export async function prepareSources(cfg: RepoConfig, dir: string, arch: string, keyDir: string): Promise<AptSources> {
+  const localDirs = await checkSources(cfg);
   const suite = cfg.addon.suite ?? cfg.releasever ?? (await hostCodename());
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
-  const useKickstart = cfg.repos.length > 0 || (cfg.addon.mirror !== undefined && cfg.addon.mirror !== "host");
-  if (useKickstart) {
+  if (usesKickstart(cfg)) {
     const f = join(dir, "imgcreate.sources");
-    await writeFile(f, kickstartSources(cfg, suite));
+    await writeFile(f, await kickstartSources(cfg, suite, keyDir));
     files.push(f);
   } else {
     const host = await hostSourceFiles();
@@ -77,5 +164,5 @@ export async function prepareSources(cfg: RepoConfig, dir: string, arch: string)
   }
   const h = createHash("sha256").update(arch).update(suite);
   for (const f of files) h.update(await readFile(f));
-  return { dir, files, key: h.digest("hex").slice(0, 16), suite };
+  return { dir, files, key: h.digest("hex").slice(0, 16), suite, localDirs };
 }

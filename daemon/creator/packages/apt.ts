@@ -10,10 +10,13 @@ import { run, CommandError } from "../system/exec.js";
 import { hostSystemArgs } from "../system/sandbox.js";
 import { bootId } from "../system/process.js";
 import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
-import { prepareSources } from "./apt-sources.js";
+import { checkSources, prepareSources } from "./apt-sources.js";
 import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
 import { excludePins, hookScript } from "./apt-hook.js";
 import { dpkgFilters, excludedButRequired, missingError, resolve, where } from "./request.js";
+
+/** mmdebstrap's hooks that bind file:// repositories into the chroot (for dpkg there) and remove them again. */
+const FILE_MIRROR_HOOKS = "/usr/share/mmdebstrap/hooks/file-mirror-automount";
 
 /** mmdebstrap's variant for a request: --nocore → "apt" (Essential + apt), else minbase; %addon variant wins. */
 export function variantFor(req: PackageRequest, addonVariant?: string): string {
@@ -46,6 +49,10 @@ export class AptBackend implements PackageBackend {
   readonly name = "apt";
   readonly tools = ["mmdebstrap", "apt-get", "apt-cache", "bwrap", "flock"];
 
+  async check(repos: RepoConfig): Promise<void> {
+    await checkSources(repos);
+  }
+
   async install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
     const dir = join(ctx.workDir, "apt");
     const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
@@ -57,7 +64,7 @@ export class AptBackend implements PackageBackend {
   }
 
   private async installWith(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<void> {
-    const sources = await prepareSources(repos, join(dir, "sources"), hostArch());
+    const sources = await prepareSources(repos, join(dir, "sources"), hostArch(), join(ctx.cacheDir, "apt", "keys"));
     const cache = await repoCache(ctx.cacheDir, sources.key);
     const scratch = join(dir, "scratch");
     await mkdir(join(scratch, "none"), { recursive: true });
@@ -85,7 +92,10 @@ export class AptBackend implements PackageBackend {
     await writeFile(hook, hookScript({ cache, stage, excludes, debs: join(dir, "debs") }), { mode: 0o755 });
 
     const argv = this.mmdebstrapArgv(req, repos, resolved.install, sources.suite, sources.files, hook, ctx.root);
-    await this.runMmdebstrap(argv, req, ctx);
+    // Local repositories: apt outside the chroot reads them in our sandbox (bound read-only, as
+    // checked), dpkg inside it through mmdebstrap's own bind-mount hook.
+    if (sources.localDirs.length > 0) argv.splice(1, 0, `--hook-dir=${FILE_MIRROR_HOOKS}`);
+    await this.runMmdebstrap(argv, req, ctx, sources.localDirs);
   }
 
   mmdebstrapArgv(req: PackageRequest, repos: RepoConfig, include: string[], suite: string, mirrors: string[], hook: string, root: string): string[] {
@@ -110,7 +120,7 @@ export class AptBackend implements PackageBackend {
     return [...a, suite, root, ...mirrors];
   }
 
-  private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext): Promise<void> {
+  private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext, localDirs: string[]): Promise<void> {
     // Only the host's system dirs, this session's work dir and the cache: never all of "/", whose
     // copy would pin other sessions' mounted roots for the length of this install.
     const sandbox = [
@@ -119,6 +129,7 @@ export class AptBackend implements PackageBackend {
       "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
       "--bind", ctx.workDir, ctx.workDir,
       "--bind", ctx.cacheDir, ctx.cacheDir,
+      ...localDirs.flatMap((d) => ["--ro-bind", d, d]),
       "--dev", "/dev", "--proc", "/proc",
       "--unshare-pid", "--die-with-parent", "--",
     ];

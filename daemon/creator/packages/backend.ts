@@ -62,6 +62,11 @@ export interface PackageBackend {
   readonly name: string;
   /** Host tools it needs (checked before any resource is taken). */
   readonly tools: string[];
+  /**
+   * Cheap checks of the repositories, with no side effects (e.g. a local repository the daemon must
+   * not read): InvalidArgs at the kickstart line. install() checks again before any tool runs.
+   */
+  check?(repos: RepoConfig): Promise<void>;
   /** Installs a complete root for req into ctx.root, package scripts sandboxed. */
   install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void>;
 }
