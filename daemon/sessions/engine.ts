@@ -59,6 +59,8 @@ export interface Engine {
   /** Parses the kickstart text as if read at `where.path` (includes keyed by the absolute paths the parser asks for). */
   parse(kickstart: string, includes: Record<string, string>, where?: KickstartWhere): { model: unknown; diagnostics: Diagnostic[] };
   newCreator(type: CreatorType, model: unknown, name: string, opts: CreatorOptions): Creator;
+  /** The engine's cheap check of the model's repositories (InvalidArgs at FILE:LINE); a no-op when the engine has none. */
+  checkRepositories(model: unknown): Promise<void>;
   /** Releases what a dead daemon left in a session's work dir (its journal). */
   recover(workDir: string): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function loadEngine(): Promise<Engine> {
     | ((path: string, o: { readFile(p: string): string | undefined; cwd?: string }) => { model: unknown; diagnostics: Diagnostic[] })
     | undefined;
   const recover = (await firstExport(creatorMods, "recover")) as ((workDir: string) => Promise<void>) | undefined;
+  const checkRepositories = (await firstExport(creatorMods, "checkRepositories")) as ((model: unknown) => Promise<void>) | undefined;
 
   return {
     types: Object.keys(ctors) as CreatorType[],
@@ -128,6 +131,9 @@ export async function loadEngine(): Promise<Engine> {
     },
     async recover(workDir) {
       if (recover) await recover(workDir);
+    },
+    async checkRepositories(model) {
+      if (checkRepositories) await checkRepositories(model);
     },
   };
 }

@@ -47,6 +47,8 @@ export interface PreparedSession extends NewSession {
   type: CreatorType;
   where: KickstartWhere;
   hostScripts: boolean;
+  /** The parsed kickstart, for the checks create() runs once the caller is authorized. */
+  model: unknown;
 }
 
 export class SessionRegistry extends EventEmitter {
@@ -111,12 +113,15 @@ export class SessionRegistry extends EventEmitter {
         diagnostics: errors,
       });
     }
-    return { ...req, type, where, hostScripts: hasHostScripts(model) };
+    return { ...req, type, where, hostScripts: hasHostScripts(model), model };
   }
 
   /** Creates a prepared session: its files and record are written before this returns. */
   async create(req: PreparedSession): Promise<Session> {
     const { type, where } = req;
+    // After authorization (it looks at the filesystem): a repository the daemon must not read is
+    // refused now, at its kickstart line, rather than when install runs.
+    await this.opts.engine.checkRepositories(req.model);
     const id = newSessionId();
     const dir = join(this.sessionsDir, id);
     const s = new Session(
