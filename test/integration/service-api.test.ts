@@ -3,10 +3,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { startHarness, type Harness, BUS_NAME } from "../helpers/harness.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
 import { MANAGER, gdbus, getProperty, kickstartArgs, objectPath, rawJsonRpc } from "./service-clients.js";
 
 const KS = `lang C.UTF-8
@@ -103,6 +105,23 @@ describe("imgcreated API (D-Bus and JSON-RPC)", { timeout: 300_000 }, () => {
     const c = await gdbus(h, "carol", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
     assert.ok(c.ok, c.message);
     assert.ok((await gdbus(h, "carol", objectPath(c.out), "Session.Close", [])).ok);
+  });
+
+  it("a file:// repository in a 0700 directory is refused at CreateSession with why and what to change, after polkit", async () => {
+    const top = await makeTmp("api-repo");
+    try {
+      await chmod(top, 0o755);
+      const dir = join(top, "repo");
+      await mkdir(dir, { mode: 0o700 });
+      const ks = `repo --name=local --baseurl=file://${dir}\n` + KS;
+      const a = await gdbus(h, "alice", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
+      assert.equal(a.error, ERR + "InvalidArgs", a.message);
+      assert.match(a.message ?? "", new RegExp(`:1: repo "local": imgcreated reads file://${dir} as root, .*: ${dir} is mode 0700: not readable by every user\\. Fix: chmod a\\+rX ${dir} .*or serve it over http`));
+      // bob may not create sessions: he learns nothing about the path.
+      assert.equal((await gdbus(h, "bob", MANAGER, "Manager.CreateSession", kickstartArgs(ks))).error, ERR + "NotAuthorized");
+    } finally {
+      await removeTmp(top);
+    }
   });
 
   describe("with sessions", () => {
