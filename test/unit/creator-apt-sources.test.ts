@@ -3,12 +3,14 @@
 // refused at its kickstart line before apt runs.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdir, readFile, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import { prepareSources } from "../../daemon/creator/packages/apt-sources.js";
 import { checkRepositories } from "../../daemon/creator/index.js";
 import { repoConfig } from "../../daemon/creator/repositories.js";
+import { hookScript } from "../../daemon/creator/packages/apt-hook.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
@@ -99,4 +101,22 @@ test("a file:// repository in a 0700 directory is refused at its repo line sayin
   await assert.rejects(prepareSources(repoConfig(ks), join(t, "s"), "amd64", join(t, "keys")), expected);
   await chmod(dir, 0o755);
   await checkRepositories(ks);
+});
+
+test("the image keeps its own copy of a repository's key, and its sources point there", async () => {
+  const t = await tmp();
+  const keyDir = join(t, "cache", "apt", "keys");
+  const s = await prepareSources(repoConfig(model(TWO_REPOS, { "/ks/mine.asc": KEY_A })), join(t, "s"), "amd64", keyDir);
+  const root = join(t, "root");
+  await mkdir(join(root, "etc/apt/sources.list.d"), { recursive: true });
+  const imageSources = join(root, "etc/apt/sources.list.d/0000imgcreate.sources"); // where mmdebstrap puts them
+  await writeFile(imageSources, await readFile(s.files[0]!));
+  const hook = join(t, "hook.sh");
+  await writeFile(hook, hookScript({ cache: { lists: "/l", archives: "/a", lock: "/k" }, stage: "/s", excludes: "/e", debs: "/d", keys: keyDir }));
+  execFileSync("sh", [hook, "keys", root]);
+  const text = await readFile(imageSources, "utf8");
+  const inImage = /^Signed-By: (\/etc\/apt\/keyrings\/imgcreate-[0-9a-f]+\.asc)$/m.exec(text)?.[1];
+  assert.ok(inImage, text);
+  assert.equal(await readFile(join(root, inImage), "utf8"), KEY_A);
+  assert.doesNotMatch(text, new RegExp(keyDir));
 });
