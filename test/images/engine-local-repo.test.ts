@@ -1,0 +1,100 @@
+// A package from the user's own signed repository, served by file:// from a world-readable,
+// root-owned directory, installed into a real image next to Debian: the repository is checked and
+// bound into the build's sandbox, apt trusts it through its --repo-key alone, and the image keeps a
+// copy of the key that its own sources point at. Install only (no configure or package): minutes.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LoopImageCreator } from "../../daemon/creator/index.js";
+import { hostCodename } from "../../daemon/creator/packages/apt-sources.js";
+import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
+import { assertNoLeaks } from "../helpers/leaks.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
+import { FIXTURES } from "./fixtures/engine-kickstart.js";
+
+let tmp = "";
+let gnupg = "";
+let creator: LoopImageCreator | undefined;
+before(async () => {
+  tmp = await makeTmp("local-repo");
+  await chmod(tmp, 0o755);
+});
+after(async () => {
+  await creator?.cleanup();
+  if (gnupg) execFileSync("gpgconf", ["--homedir", gnupg, "--kill", "gpg-agent"], { stdio: "ignore" });
+  await removeTmp(tmp);
+  assertNoLeaks({ tmp: false });
+});
+
+/** The host's Debian archive for its own codename, read from its apt sources when the test runs (never written down). */
+function hostDebianUri(codename: string): string {
+  const dir = "/etc/apt/sources.list.d";
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".sources"))) {
+    for (const stanza of readFileSync(join(dir, f), "utf8").split(/\n\s*\n/)) {
+      const suites = /^Suites:\s*(.*)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      if (uri && suites.includes(codename)) return uri;
+    }
+  }
+  const list = existsSync("/etc/apt/sources.list") ? readFileSync("/etc/apt/sources.list", "utf8") : "";
+  const m = new RegExp(`^deb\\s+(?:\\[[^\\]]*\\]\\s+)?(\\S+)\\s+${codename}\\s`, "m").exec(list);
+  assert.ok(m, `the host has no apt source for ${codename}`);
+  return m[1]!;
+}
+
+/** pool/ with one .deb holding a marker file, its index, and InRelease signed with a fresh key; returns the armored key. */
+async function signedRepo(repo: string, codename: string): Promise<string> {
+  const pkg = join(tmp, "pkg");
+  await mkdir(join(pkg, "DEBIAN"), { recursive: true });
+  await mkdir(join(pkg, "usr/share/imgcreate-hello"), { recursive: true });
+  await writeFile(join(pkg, "usr/share/imgcreate-hello/hello"), "from the user's repository\n");
+  await writeFile(join(pkg, "DEBIAN/control"), "Package: imgcreate-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: test\n");
+  await mkdir(join(repo, "pool"), { recursive: true });
+  const deb = join(repo, "pool/imgcreate-hello_1.0_all.deb");
+  execFileSync("dpkg-deb", ["--root-owner-group", "--build", pkg, deb], { stdio: "ignore" });
+  const debBytes = await readFile(deb);
+  const index = `Package: imgcreate-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\n` +
+    `Filename: pool/imgcreate-hello_1.0_all.deb\nSize: ${debBytes.length}\nSHA256: ${createHash("sha256").update(debBytes).digest("hex")}\nDescription: test\n\n`;
+  const dists = join(repo, "dists", codename);
+  await mkdir(join(dists, "main/binary-amd64"), { recursive: true });
+  await writeFile(join(dists, "main/binary-amd64/Packages"), index);
+  await writeFile(join(dists, "Release"), `Suite: ${codename}\nCodename: ${codename}\nComponents: main\nArchitectures: amd64\nDate: ${new Date().toUTCString()}\n` +
+    `SHA256:\n ${createHash("sha256").update(index).digest("hex")} ${Buffer.byteLength(index)} main/binary-amd64/Packages\n`);
+  gnupg = join(tmp, "gnupg");
+  execFileSync("mkdir", ["-m", "700", gnupg]);
+  const gpg = (...a: string[]) => execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...a], { encoding: "utf8" });
+  gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "imgcreate test <t@example.invalid>", "ed25519", "sign", "never");
+  gpg("--yes", "--clearsign", "-o", join(dists, "InRelease"), join(dists, "Release"));
+  execFileSync("chmod", ["-R", "a+rX,go-w", repo]);
+  return gpg("--armor", "--export");
+}
+
+test("a package from a file:// repository trusted by its --repo-key installs next to Debian", { timeout: 15 * 60_000 }, async () => {
+  const codename = await hostCodename();
+  const repo = join(tmp, "repo");
+  const key = await signedRepo(repo, codename);
+  const ksPath = join(FIXTURES, "engine-minimal.ks");
+  const keyPath = join(tmp, "mine.asc"); // as the client would send it: the daemon never opens it
+  const text = `repo --name=debian --baseurl=${hostDebianUri(codename)}\nrepo --name=mine --baseurl=file://${repo}\n` +
+    readFileSync(ksPath, "utf8")
+      .replace("%addon org_imgcreate --variant=minbase", `%addon org_imgcreate --variant=minbase --repo-key=mine:${keyPath}`)
+      .replace("%packages --excludedocs\n", "%packages --excludedocs\nimgcreate-hello\n");
+  const { model, diagnostics } = parseKickstart(ksPath, { readFile: mapReader({ [ksPath]: text, [keyPath]: key }), cwd: FIXTURES });
+  assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), []);
+
+  creator = new LoopImageCreator(model, "local-repo", { workDir: join(tmp, "work") });
+  await creator.mount();
+  await creator.install();
+  const root = creator.instroot;
+  assert.equal(readFileSync(join(root, "usr/share/imgcreate-hello/hello"), "utf8"), "from the user's repository\n");
+  // The image's sources name its own copy of the key, not the daemon's cache.
+  const sources = readdirSync(join(root, "etc/apt/sources.list.d")).map((f) => readFileSync(join(root, "etc/apt/sources.list.d", f), "utf8")).join("\n");
+  const inImage = /^Signed-By: (\/etc\/apt\/keyrings\/imgcreate-[0-9a-f]+\.asc)$/m.exec(sources)?.[1];
+  assert.ok(inImage, sources);
+  assert.equal(readFileSync(join(root, inImage), "utf8"), key);
+  await creator.unmount();
+});
