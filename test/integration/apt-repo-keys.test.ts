@@ -33,6 +33,7 @@ before(async () => {
   if (needs.skip) return;
   top = await makeTmp("repo-keys");
   await chmod(top, 0o755); // the repositories below must be reachable by every user
+  await mkdir(join(top, "private"), { mode: 0o700 });
 });
 after(async () => {
   // gpg started an agent per home: stop each (they are no children of ours to reap).
@@ -77,9 +78,10 @@ async function update(tag: string, ks: string, keyText?: string): Promise<Set<st
   const where = sent.where;
   const parsed = parseKickstart(where["kickstart-path"], { readFile: mapReader(sent.includes), cwd: where.cwd });
   assert.deepEqual(parsed.diagnostics, []);
-  const work = join(top, "work-" + tag);
-  const cacheDir = join(top, "cache");
-  const sources = await prepareSources(repoConfig(parsed.model), join(work, "sources"), "amd64", join(cacheDir, "apt", "keys"));
+  // The daemon's state and cache dirs are 0700 (the unit's StateDirectoryMode/CacheDirectoryMode).
+  const work = join(top, "private", "work-" + tag);
+  const cacheDir = join(top, "private", "cache");
+  const sources = await prepareSources(repoConfig(parsed.model), join(work, "sources"), "amd64");
   const cache = await repoCache(cacheDir, sources.key);
   await mkdir(join(work, "scratch", "none"), { recursive: true });
   const opts = privateAptOptions(sources.dir, cache, join(work, "scratch"));

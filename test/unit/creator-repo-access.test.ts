@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { chmod, chown, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { localRepoDir, localRepoProblem, searchProblem } from "../../daemon/creator/packages/repo-access.js";
+import { localRepoDir, localRepoProblem } from "../../daemon/creator/packages/repo-access.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
 const asRoot = { skip: process.getuid?.() !== 0 ? "needs root: the rule is about root-owned trees" : false };
@@ -82,11 +82,4 @@ test("a sticky, world-writable directory above (/tmp) is fine: others cannot mov
   const dir = await repo();
   await chmod(join(dir, ".."), 0o1777);
   assert.equal(await localRepoProblem(dir), undefined);
-});
-
-test("searchProblem: the first directory of a path that not every user can enter", asRoot, async () => {
-  const dir = await repo();
-  assert.equal(await searchProblem(dir), undefined);
-  await chmod(join(dir, "dists"), 0o700);
-  assert.equal((await searchProblem(join(dir, "dists", "bookworm")))?.path, join(dir, "dists"));
 });

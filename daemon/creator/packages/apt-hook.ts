@@ -11,8 +11,6 @@ export interface HookPaths {
   excludes: string;
   /** The session's own archives dir on the host filesystem, bound over the root's /var/cache/apt/archives. */
   debs: string;
-  /** Where the repositories' own keys (--repo-key) are kept for the host's apt (in the cache). */
-  keys: string;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -23,7 +21,7 @@ export function hookScript(p: HookPaths): string {
 set -eu
 step=$1; root=$2
 LISTS=${q(p.cache.lists)}; ARCHIVES=${q(p.cache.archives)}; LOCK=${q(p.cache.lock)}
-STAGE=${q(p.stage)}; EXCLUDES=${q(p.excludes)}; DEBS=${q(p.debs)}; KEYS=${q(p.keys)}
+STAGE=${q(p.stage)}; EXCLUDES=${q(p.excludes)}; DEBS=${q(p.debs)}
 case $step in
 setup)
   mkdir -p "$root/var/lib/apt/lists/partial" "$root/var/cache/apt/archives" "$root/etc/apt/preferences.d" "$DEBS/partial"
@@ -54,17 +52,6 @@ customize)
   rm -f "$root/etc/apt/preferences.d/imgcreate-exclude"
   if [ -f "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap" ]; then sed -i '/^force-unsafe-io$/d' "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap"; fi
   echo "imgcreate: new packages added to the cache"
-  ;;
-keys)
-  # The sources the image keeps name --repo-key keys in the daemon's cache, which the image does not
-  # have: give it its own copies where apt keeps local keys, and point its sources there.
-  for s in "$root"/etc/apt/sources.list.d/*.sources; do
-    [ -f "$s" ] || continue
-    for k in $(sed -n "s|^Signed-By: \\($KEYS/[0-9a-f]*\\.asc\\)\\$|\\1|p" "$s"); do
-      install -D -m 0644 "$k" "$root/etc/apt/keyrings/imgcreate-\${k##*/}"
-    done
-    sed -i "s|^Signed-By: $KEYS/|Signed-By: /etc/apt/keyrings/imgcreate-|" "$s"
-  done
   ;;
 esac
 `;

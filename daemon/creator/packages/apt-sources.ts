@@ -2,13 +2,13 @@
 // %addon org_imgcreate), or, when it names none, the host's own configured apt sources, copied as
 // they are (their Signed-By keyrings included). A kickstart repository is checked with the host's
 // Debian keyring, or with its own --repo-key and nothing else. No mirror host name is ever written by us.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, readdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import type { RepoConfig } from "./backend.js";
-import { localRepoDir, localRepoProblem, searchProblem } from "./repo-access.js";
+import { localRepoDir, localRepoProblem } from "./repo-access.js";
 
 export interface AptSources {
   /** Directory holding the sources files (apt's Dir::Etc::SourceParts). */
@@ -105,50 +105,40 @@ export async function checkSources(cfg: RepoConfig): Promise<string[]> {
 }
 
 /**
- * Writes a repository key where apt can use it: apt's gpgv runs as the _apt user and silently skips a
- * keyring it cannot read (a session's work dir is 0700), so keys go to a world-readable directory of
- * the cache, named by their content's hash (shared by sessions, written once, renamed into place).
- * The sources name the key by that hash, so the cache key of the repository includes the key.
+ * A --repo-key as the value of Signed-By, embedded in the sources (apt >= 2.4): no key file, because
+ * apt's gpgv runs as the _apt user and silently skips a keyring it cannot read, and the daemon's work
+ * and cache dirs are 0700 (seen: NO_PUBKEY). So the cache key (the sources' hash) includes the key, and
+ * the image's own sources, copied from these by mmdebstrap, keep trusting that key for that repository.
+ * deb822 continuation lines start with a space; an empty line is written " .".
  */
-async function writeKey(keyDir: string, key: string): Promise<string> {
-  await mkdir(keyDir, { recursive: true, mode: 0o755 });
-  const blocked = await searchProblem(keyDir);
-  if (blocked) {
-    throw new ImgcreateError("Failed", `apt reads repository keys as its _apt user, who cannot reach ${keyDir}: ${blocked.path} ${blocked.why}; ${blocked.fix}`);
-  }
-  const file = join(keyDir, createHash("sha256").update(key).digest("hex").slice(0, 32) + ".asc");
-  if (existsSync(file)) return file;
-  const tmp = `${file}.tmp.${process.pid}.${randomBytes(4).toString("hex")}`;
-  await writeFile(tmp, key, { mode: 0o644 });
-  await chmod(tmp, 0o644); // whatever the umask
-  await rename(tmp, file);
-  return file;
+function embedded(key: string): string {
+  return "\n" + key.trim().split(/\r?\n/).map((l) => " " + (l.trim() === "" ? "." : l)).join("\n");
 }
 
-async function kickstartSources(cfg: RepoConfig, suite: string, keyDir: string): Promise<string> {
+function kickstartSources(cfg: RepoConfig, suite: string): string {
   const components = cfg.addon.components?.length ? cfg.addon.components : ["main"];
   const host = existsSync(HOST_KEYRING) ? HOST_KEYRING : undefined;
   const stanzas: string[] = [];
   for (const e of kickstartEntries(cfg)) {
-    const keyring = e.key !== undefined ? await writeKey(keyDir, e.key) : host;
-    const signed = keyring ? `Signed-By: ${keyring}\n` : "";
+    const keyring = e.key !== undefined ? embedded(e.key) : host !== undefined ? ` ${host}` : undefined;
+    const signed = keyring !== undefined ? `Signed-By:${keyring}\n` : "";
     stanzas.push(`Types: deb\nURIs: ${e.uri}\nSuites: ${suite}\nComponents: ${components.join(" ")}\n${signed}`);
   }
   return stanzas.join("\n");
 }
 
 /**
- * Writes the sources for this build into dir (repository keys into keyDir) and says which repository
- * (cache key) they are. Refuses, before apt ever runs, a repository the daemon must not read.
+ * Writes the sources for this build into dir and says which repository (cache key) they are.
+ * Refuses, before apt ever runs, a repository the daemon must not read.
  */
-export async function prepareSources(cfg: RepoConfig, dir: string, arch: string, keyDir: string): Promise<AptSources> {
+export async function prepareSources(cfg: RepoConfig, dir: string, arch: string): Promise<AptSources> {
   const localDirs = await checkSources(cfg);
   const suite = cfg.addon.suite ?? cfg.releasever ?? (await hostCodename());
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   if (usesKickstart(cfg)) {
     const f = join(dir, "imgcreate.sources");
-    await writeFile(f, await kickstartSources(cfg, suite, keyDir));
+    await writeFile(f, kickstartSources(cfg, suite));
     files.push(f);
   } else {
     const host = await hostSourceFiles();

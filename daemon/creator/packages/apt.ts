@@ -64,8 +64,7 @@ export class AptBackend implements PackageBackend {
   }
 
   private async installWith(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<void> {
-    const keyDir = join(ctx.cacheDir, "apt", "keys");
-    const sources = await prepareSources(repos, join(dir, "sources"), hostArch(), keyDir);
+    const sources = await prepareSources(repos, join(dir, "sources"), hostArch());
     const cache = await repoCache(ctx.cacheDir, sources.key);
     const scratch = join(dir, "scratch");
     await mkdir(join(scratch, "none"), { recursive: true });
@@ -90,7 +89,7 @@ export class AptBackend implements PackageBackend {
     const excludes = join(dir, "exclude.pref");
     if (req.excludes.length > 0) await writeFile(excludes, excludePins(req.excludes.map((e) => e.name)));
     const hook = join(dir, "hook.sh");
-    await writeFile(hook, hookScript({ cache, stage, excludes, debs: join(dir, "debs"), keys: keyDir }), { mode: 0o755 });
+    await writeFile(hook, hookScript({ cache, stage, excludes, debs: join(dir, "debs") }), { mode: 0o755 });
 
     const argv = this.mmdebstrapArgv(req, repos, resolved.install, sources.suite, sources.files, hook, ctx.root);
     // Local repositories: apt outside the chroot reads them in our sandbox (bound read-only, as
@@ -111,7 +110,6 @@ export class AptBackend implements PackageBackend {
       `--setup-hook=${hook} setup "$1"`,
       `--essential-hook=${hook} essential "$1"`,
       `--customize-hook=${hook} customize "$1"`,
-      `--customize-hook=${hook} keys "$1"`,
     ];
     // No fsync per unpacked file: a crashed build is thrown away anyway, and on a loop-mounted root
     // every fsync is a flush of the backing file (this halves the install time). The customize hook

@@ -51,17 +51,6 @@ export async function localRepoProblem(dir: string): Promise<AccessProblem | und
   return treeProblem(dir);
 }
 
-/** Every directory of `dir`'s path (itself included) that a user other than root cannot search. */
-export async function searchProblem(dir: string): Promise<AccessProblem | undefined> {
-  const parts = dir.split("/").filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const p = "/" + parts.slice(0, i).join("/");
-    const st = await lstat(p).catch(() => undefined);
-    if (st && (st.mode & 0o001) === 0) return { path: p, why: `is mode ${mode(st)}: not searchable by every user`, fix: `chmod a+x ${p}` };
-  }
-  return undefined;
-}
-
 /** Enough for a local mirror of a whole Debian suite; bounds the work a caller can ask for (file:///usr). */
 const MAX_ENTRIES = 500_000;
 
