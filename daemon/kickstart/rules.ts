@@ -66,7 +66,7 @@ export const RULES: Record<string, Rule[]> = {
     { requires: ["--subvol", "--name"] },
     { excludes: ["--mkfsoptions", PREEXISTING] },
   ],
-  displaymode: [{ forbids: "--non-interactive&@cmd=cmdline", says: "cmdline does not take --non-interactive; remove it, or use graphical or text" }],
+  displaymode: [{ forbids: "--non-interactive&@cmd=cmdline", says: "--non-interactive works only with graphical or text; remove it" }],
   driverdisk: [
     { count: ["@partition", 0, 1], what: "partition" },
     { oneOf: ["@partition", "--source", "--biospart"] },
@@ -104,9 +104,9 @@ export const RULES: Record<string, Rule[]> = {
   ],
   nvdimm: [
     { excludes: ["--namespace", "--blockdevs"] },
-    { requires: ["@action=reconfigure", "--namespace"] },
-    { requires: ["@action=reconfigure&--mode=sector", "--sectorsize"] },
-    { requires: ["@action=use", "--namespace|--blockdevs"] },
+    { requires: ["@action=reconfigure", "--namespace"], says: "reconfigure needs --namespace; add it" },
+    { requires: ["@action=reconfigure&--mode=sector", "--sectorsize"], says: "reconfigure in sector mode needs --sectorsize (e.g. --sectorsize=512); add it" },
+    { requires: ["@action=use", "--namespace|--blockdevs"], says: "use needs --namespace or --blockdevs; add one" },
   ],
   partition: [
     ...FILESYSTEM,
@@ -129,7 +129,7 @@ export const RULES: Record<string, Rule[]> = {
   rescue: [{ excludes: ["--nomount", "--romount"] }],
   services: [{ anyOf: ["--enabled", "--disabled"] }],
   snapshot: [{ choices: ["--when", ["pre-install", "post-install"]], anyCase: true }],
-  sshpw: [{ anyOf: ["@password"], says: "sshpw needs the password after its options; add it" }],
+  sshpw: [{ anyOf: ["@password"], says: "give the password after the options, e.g. sshpw --username=install PASSWORD" }],
   timesource: [{ oneOf: ["--ntp-server", "--ntp-pool", "--ntp-disable"] }],
   timezone: [{ excludes: ["--nontp", "--ntpservers"] }],
   updates: [{ in: ["F7_Updates"], count: ["@updates", 0, 1], what: "URL" }],
@@ -149,6 +149,8 @@ export function commandLabel(key: string, name: string, a: Args): string {
       return typeof a.name === "string" ? `${name} "${a.name}"` : name;
     case "partition": case "logvol": case "raid":
       return first(a.mntpoint) ? `${name} ${first(a.mntpoint)}` : name;
+    case "volgroup":
+      return first(a.name) ? `${name} ${first(a.name)}` : name;
     case "btrfs":
       return a.mountpoint ? `${name} ${String(a.mountpoint)}` : name;
     case "network":
