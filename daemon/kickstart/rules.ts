@@ -166,6 +166,12 @@ interface Ctx {
   opts: OptionSpec[];
 }
 
+/** The value an option stores, where the command has it. */
+function valueOf(c: Ctx, opt: string): unknown {
+  const spec = c.opts.find((o) => o.f.includes(opt));
+  return spec ? c.args[spec.d] : undefined;
+}
+
 const truthy = (v: unknown): boolean =>
   Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== false && v !== "" && v !== 0;
 
@@ -260,15 +266,13 @@ function generated(c: Ctx, label: string, rule: Rule): string | undefined {
   }
   if ("choices" in rule) {
     const [opt, values] = rule.choices;
-    const spec = c.opts.find((o) => o.f.includes(opt));
-    const v = spec ? c.args[spec.d] : undefined;
+    const v = valueOf(c, opt);
     if (typeof v !== "string" || values.includes(rule.anyCase ? v.toLowerCase() : v)) return undefined;
     return `${label}: ${opt} must be one of ${values.join(", ")}, not '${v}'`;
   }
   if ("range" in rule) {
     const [opt, min, max] = rule.range;
-    const spec = c.opts.find((o) => o.f.includes(opt));
-    const v = spec ? c.args[spec.d] : undefined;
+    const v = valueOf(c, opt);
     if (typeof v !== "number" || (v >= min && (max === undefined || v <= max))) return undefined;
     return max === undefined
       ? `${label}: ${opt} must be ${min} or more, not ${v}`
