@@ -5,15 +5,6 @@ type Args = Record<string, unknown>;
 const CHECKS: Record<string, (name: string, a: Args, seen: string[]) => string | undefined> = {
   rootpw: (_n, a) => (a.password === undefined && a.lock !== true ? "rootpw needs a password (or --lock)" : undefined),
   user: (_n, a) => (typeof a.name === "string" && a.name.trim() === "" ? "user --name must not be empty" : undefined),
-  repo: (_n, a) => {
-    const sources = ["baseurl", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined);
-    return sources.length > 1 ? `repo ${String(a.name)}: give only one of --baseurl, --mirrorlist, --metalink` : undefined;
-  },
-  url: (_n, a) => {
-    const sources = ["url", "mirrorlist", "metalink"].filter((k) => a[k] !== undefined && a[k] !== "");
-    if (sources.length === 0) return "url needs one of --url, --mirrorlist, --metalink";
-    return sources.length > 1 ? "url: give only one of --url, --mirrorlist, --metalink" : undefined;
-  },
   partition: (_n, a) => (typeof a.size === "number" && a.size < 0 ? "part --size must be a positive number of MiB" : undefined),
   btrfs: (_n, a) => (a.mountpoint === undefined ? "btrfs needs a mount point (or 'none') and its devices" : undefined),
   keyboard: (_n, a) => {
@@ -30,16 +21,39 @@ const CHECKS: Record<string, (name: string, a: Args, seen: string[]) => string |
     const anything = tz.length > 0 || a.isUtc === true || a.nontp === true || (Array.isArray(a.ntpservers) && a.ntpservers.length > 0);
     return anything ? undefined : "timezone needs a time zone, e.g. timezone Europe/Berlin --utc";
   },
-  timesource: (_n, a) =>
-    a.ntp_server === undefined && a.ntp_pool === undefined && a.ntp_disable !== true
-      ? "One of --ntp-server, --ntp-pool, --ntp-disable options must be specified for timesource command."
-      : undefined,
-  services: (_n, a) =>
-    (Array.isArray(a.enabled) && a.enabled.length) || (Array.isArray(a.disabled) && a.disabled.length)
-      ? undefined
-      : "One of --disabled or --enabled must be provided.",
   sshkey: (_n, a) => (Array.isArray(a.sshkey) && a.sshkey.length === 1 ? undefined : "sshkey needs exactly one key, in quotes"),
+  // The checks below have a shape of their own; the regular ones are data in rules.ts.
+  volgroup: (_n, a) => {
+    // All positional words land in name: the first is the group, the rest its physical volumes.
+    const words = [...strings(a.name), ...strings(a.partitions)];
+    if (words.length === 0) return "volgroup needs a volume group name and its physical volumes, e.g. volgroup vg00 pv.01";
+    const existing = a.preexist === true || a.format === false;
+    if (words.length === 1 && !existing) return `volgroup ${words[0]!} needs its physical volumes (e.g. pv.01) after the name, or --useexisting`;
+    return words.length > 1 && existing
+      ? `volgroup ${words[0]!}: physical volumes and --useexisting/--noformat exclude each other; keep one`
+      : undefined;
+  },
+  snapshot: (_n, a) => {
+    const origin = String(a.origin ?? "").split("/");
+    return origin.length === 2 && origin[0] && origin[1] ? undefined : `snapshot ${String(a.origin)}: name the origin as VOLGROUP/LOGVOL, e.g. snapshot vg00/root`;
+  },
+  mount: (_n, a) => {
+    const mp = strings(a.mntpoint)[0] ?? "";
+    return mp.toLowerCase() === "none" || mp.startsWith("/") ? undefined : `mount: '${mp}' is not a mount point; give an absolute path or none`;
+  },
+  network: (n, a) => {
+    if (typeof a.bridgeopts !== "string" || !a.bridgeopts) return undefined;
+    const bad = a.bridgeopts.split(",").filter((o) => !/^[^=]*=[^=]+$/.test(o));
+    return bad.length ? `${n}: --bridgeopts takes key=value pairs separated by commas; fix '${bad.join(",")}'` : undefined;
+  },
+  bootloader: (_n, a) =>
+    typeof a.bootDrive === "string" && a.bootDrive.includes(",") ? `bootloader: --boot-drive takes one drive, not '${a.bootDrive}'; keep one` : undefined,
+  ostreesetup: (_n, a) =>
+    typeof a.url === "string" && !/^(file|https?):/.test(a.url) ? `ostreesetup: --url must be a file:, http: or https: URL, not '${a.url}'` : undefined,
+  rhsm: (_n, a) => (strings(a.activation_keys).includes("") ? "rhsm: --activation-key must not be empty; give the key or remove the option" : undefined),
 };
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
 
 export function checkCommand(key: string, name: string, args: Args, seen: string[]): string[] {
   const msg = CHECKS[key]?.(name, args, seen);
@@ -51,8 +65,6 @@ export const RAW_ARGUMENT_COMMANDS = new Set(["authselect", "authconfig"]);
 
 /** Commands that take free positional words after their options, and where those go. */
 export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => string | undefined> = {
-  // zerombr ignores words after it (with a warning, as pykickstart).
-  zerombr: () => undefined,
   btrfs: (a, w) => {
     if (w.length === 0) return "btrfs needs a mount point (or 'none') and its devices";
     a.mountpoint = w[0]!.startsWith("/") ? w[0]!.replace(/\/+$/, "") || "/" : w[0];
@@ -63,10 +75,11 @@ export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => stri
 
 /**
  * Values stored the way flatten can write them back: pykickstart writes network --onboot only when
- * off (on is its default), and autopart's type by name (--nolvm stores plain's number).
+ * off (on is its default), and autopart's type by its lowercase name (--nolvm stores plain's number).
  */
 export function normalizeArgs(key: string, a: Args): void {
   if (key === "network" && a.onboot === true) a.onboot = undefined;
   if (key === "autopart" && typeof a.type === "number") a.type = ["plain", "btrfs", "lvm", "thinp"][a.type];
+  if (key === "autopart" && typeof a.type === "string") a.type = a.type.toLowerCase();
   if (key === "autopart" && a.type === "partition") a.type = "plain";
 }

@@ -8,6 +8,7 @@ import { commandNames, lookupCommand, type KickstartVersion } from "./versions.j
 import { parseOptions } from "./options.js";
 import { deprecatedCommandText, deprecatedOptionText, removedCommandText } from "./messages.js";
 import { checkCommand, FREE_POSITIONALS, normalizeArgs, RAW_ARGUMENT_COMMANDS } from "./checks.js";
+import { checkRules } from "./rules.js";
 
 /** For list commands: the key that must be unique, and pykickstart's warning when it is not. */
 const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | undefined, string]> = {
@@ -24,6 +25,7 @@ const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | u
   btrfs: (a) => [first(a.mountpoint) ?? (a.mountpoint as string), `A btrfs volume with the mountpoint ${String(first(a.mountpoint) ?? a.mountpoint)} has already been defined.`],
   raid: (a) => [a.device as string | undefined, `A RAID device with the name ${String(a.device)} has already been defined.`],
   volgroup: (a) => [a.vgname as string, `A volgroup with the name ${String(a.vgname)} has already been defined.`],
+  snapshot: (a) => [a.name as string, `A snapshot with the name ${String(a.name)} has already been defined; give each snapshot its own --name`],
   logvol: (a) => [a.name === undefined ? undefined : `${String(a.name)}/${String(a.vgname)}`,
     `A logical volume with the name ${String(a.name)} has already been defined in volume group ${String(a.vgname)}.`],
 };
@@ -98,9 +100,6 @@ export function runCommand(
     const e = free(r.ns, r.extra);
     if (e) r.errors.push(e);
   }
-  if (info.key === "zerombr" && r.extra.length) {
-    r.warnings.push(`Ignoring deprecated option on line ${l.line}:  The zerombr command no longer takes any options.  In future releases, this will result in a fatal error from kickstart.  Please modify your kickstart file to remove any options.`);
-  }
   for (const w of r.warnings) sink.warning(l.file, l.line, w);
   for (const e of r.errors) sink.error(l.file, l.line, e);
   if (r.errors.length) return;
@@ -108,6 +107,7 @@ export function runCommand(
   normalizeArgs(info.key, r.ns);
   const entry: RawCommand = { name, file: l.file, line: l.line, args: r.ns };
   for (const e of checkCommand(info.key, name, r.ns, r.seen)) sink.error(l.file, l.line, e);
+  for (const e of checkRules(info.key, info.className, name, r.ns, spec.opts)) sink.error(l.file, l.line, e);
   if (!spec.list) {
     // As pykickstart: a repeated command sets again every option it gives or that has a default;
     // options it leaves unset keep the earlier value.
@@ -123,7 +123,11 @@ export function runCommand(
     // A set of the keys so far, kept beside the list, so many entries stay linear.
     let keys = seenKeys.get(list);
     if (!keys) seenKeys.set(list, (keys = new Set()));
-    if (key !== undefined && keys.has(key)) sink.warning(l.file, l.line, message);
+    // pykickstart refuses a second snapshot of the same name; for the others it warns.
+    if (key !== undefined && keys.has(key)) {
+      if (info.key === "snapshot") sink.error(l.file, l.line, message);
+      else sink.warning(l.file, l.line, message);
+    }
     if (key !== undefined) keys.add(key);
   }
   list.push(entry);
