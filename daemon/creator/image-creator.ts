@@ -15,10 +15,11 @@ import type { PackageBackend, PackageRequest, SetupFile } from "./packages/backe
 import { requestFromKickstart } from "./packages/request.js";
 import { repoConfig } from "./repositories.js";
 import type { RunResult } from "./system/exec.js";
-import { runSandboxed, spawnSandboxed } from "./system/sandbox.js";
+import { DEFAULT_LIMITS, Sandbox } from "./system/sandbox.js";
 import { requireTools } from "./system/tools.js";
 import {
   DEFAULT_CACHE_DIR,
+  DEFAULT_RUN_DIR,
   type CreatorEvents,
   type CreatorOptions,
   type CreatorState,
@@ -38,6 +39,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   readonly instroot: string;
   protected readonly journal: Journal;
   protected readonly backend: PackageBackend;
+  /** The sandbox of the mounted root: every command in the root runs through it. */
+  private _sandbox: Sandbox | undefined;
   private _state: CreatorState = "new";
   private running: Stage | undefined;
   private mounted = false;
@@ -136,7 +139,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   /** Runs argv inside the sandboxed install root, its output as log lines of stage. */
   protected runInRoot(stage: Stage, argv: string[], opts: { signal?: AbortSignal; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
     return this.journal.trackProcess(argv, (onSpawn) =>
-      runSandboxed({ root: this.instroot, view: "chroot", ...(opts.env ? { env: opts.env } : {}) }, argv, {
+      this.sandbox.run({ view: "chroot", ...(opts.env ? { env: opts.env } : {}) }, argv, {
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.input !== undefined ? { input: opts.input } : {}),
         onSpawn,
@@ -145,8 +148,14 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     );
   }
 
+  /** The mounted root's sandbox (only while mounted). */
+  protected get sandbox(): Sandbox {
+    if (!this._sandbox) throw new ImgcreateError("InvalidState", "the install root is not mounted");
+    return this._sandbox;
+  }
+
   protected rootOps(stage: Stage, signal?: AbortSignal): RootOps {
-    return new RootOps(this.instroot, (p, l) => this.log(stage, p, l), signal, this.journal);
+    return new RootOps(this.sandbox, this.instroot, (p, l) => this.log(stage, p, l), signal, this.journal);
   }
 
   // ---------------------------------------------------------------- the stages
@@ -199,6 +208,13 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       await mkdir(this.workDir, { recursive: true, mode: 0o700 });
       this.mounted = true;
       await this.mountInstroot(s);
+      this._sandbox = await Sandbox.open({
+        root: this.instroot,
+        workDir: this.workDir,
+        runDir: this.opts.runDir ?? DEFAULT_RUN_DIR,
+        journal: this.journal,
+        limits: { ...DEFAULT_LIMITS, ...this.opts.limits },
+      });
     });
   }
 
@@ -220,6 +236,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
           workDir: this.workDir,
           cacheDir: this.cacheDir,
           journal: this.journal,
+          sandbox: this.sandbox,
           signal: s,
           setupFiles: this.getSetupFiles(),
           progress: (p) => this.progress("install", p),
@@ -240,8 +257,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       await this.withHostResolver(ops, async () => {
         const scratch = join(this.workDir, "scripts");
         await this.journal.take("file", { path: this.liveRoot }, () => mkdir(this.liveRoot, { recursive: true }));
+        await this.sandbox.grant(this.liveRoot); // --nochroot scripts write $LIVE_ROOT as the sandbox's root
         await this.journal.take("file", { path: scratch }, () => mkdir(scratch, { recursive: true }));
-        await runPostScripts(this.ks.scripts, { ops, scratch, liveRoot: this.liveRoot, signal: s });
+        await runPostScripts(this.ks.scripts, { ops, scratch, liveRoot: this.liveRoot, signal: s, timeoutMs: this.sandbox.limits.scriptTimeoutMs });
       });
     });
   }
@@ -268,6 +286,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     const from: CreatorState[] = ["mounted", "installed", "configured"];
     if (this._state === "failed" && this.mounted) from.push("failed");
     await this.stage("unmount", from, "unmounted", signal, async () => {
+      await this._sandbox?.close();
+      this._sandbox = undefined;
       await this.unmountInstroot();
       this.mounted = false;
     });
@@ -299,7 +319,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     if (!usable || this.running) {
       throw new ImgcreateError("InvalidState", `cannot start a shell now: the image is ${this.running ? `busy (${this.running})` : this._state}; it needs to be installed and mounted`);
     }
-    const child = spawnSandboxed({ root: this.instroot, view: "chroot", env: { TERM: "xterm-256color", HOME: "/root", ...opts.env } }, argv, {
+    const child = this.sandbox.spawn({ view: "chroot", env: { TERM: "xterm-256color", HOME: "/root", ...opts.env } }, argv, {
       ...(opts.stdio ? { stdio: opts.stdio } : {}),
     });
     if (child.pid !== undefined) {
@@ -326,6 +346,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     this.lifetime.abort();
     await this.runningStage?.catch(() => undefined);
     try {
+      await this._sandbox?.close();
+      this._sandbox = undefined;
       await this.journal.releaseAll();
     } catch (err) {
       this._state = "failed";

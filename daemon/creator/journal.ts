@@ -4,11 +4,13 @@
 import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ImgcreateError } from "../errors.js";
+import * as cgroup from "./system/cgroup.js";
+import * as idrange from "./system/idrange.js";
 import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
 import { bootId, killTree, startTime } from "./system/process.js";
 
-export type ResourceKind = "file" | "loop" | "mount" | "process";
+export type ResourceKind = "file" | "loop" | "mount" | "process" | "idrange" | "cgroup";
 
 export interface ResourceData {
   /** file: the path (removed recursively). loop: the backing file (and device once known). mount: the target. */
@@ -19,6 +21,11 @@ export interface ResourceData {
   start?: string;
   boot?: string;
   argv?: string[];
+  /** idrange: the work dir the range was taken for (path is the lock directory). */
+  owner?: string;
+  /** cgroup: its directories (one per controller on v1) and the hierarchy version. */
+  paths?: string[];
+  version?: number;
 }
 
 type Entry =
@@ -50,6 +57,12 @@ export async function release(kind: ResourceKind, data: ResourceData): Promise<v
       return;
     case "file":
       if (data.path) rmSync(data.path, { recursive: true, force: true });
+      return;
+    case "idrange":
+      if (data.path && data.owner) await idrange.freeOwned(data.path, data.owner);
+      return;
+    case "cgroup":
+      if (data.paths?.length) await cgroup.remove({ version: data.version === 2 ? 2 : 1, pids: data.paths[0]!, memory: data.paths[1] ?? data.paths[0]! });
       return;
   }
 }

@@ -1,5 +1,6 @@
 // The engine's public types: options, stages, states and the events it emits.
 import type { PackageBackend } from "./packages/backend.js";
+import type { SandboxLimits } from "./system/sandbox.js";
 
 export interface CreatorOptions {
   /** The session's private directory: install root, image file and journal live here. */
@@ -14,7 +15,13 @@ export interface CreatorOptions {
   minimize?: boolean;
   /** Package manager (default: apt via mmdebstrap). */
   backend?: PackageBackend;
+  /** Where machine-wide runtime state lives (the sandboxes' id range locks); default /run/imgcreated. */
+  runDir?: string;
+  /** The sandbox's limits (tasks, memory, %post timeout); defaults in system/sandbox.ts DEFAULT_LIMITS. */
+  limits?: Partial<SandboxLimits>;
 }
+
+export const DEFAULT_RUN_DIR = "/run/imgcreated";
 
 export const DEFAULT_CACHE_DIR = "/var/cache/imgcreated";
 

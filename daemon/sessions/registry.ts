@@ -66,8 +66,11 @@ export class SessionRegistry extends EventEmitter {
 
   /** At startup: load every session; release what a dead daemon left and mark busy ones interrupted. */
   async load(): Promise<void> {
-    await fse.ensureDir(this.sessionsDir, 0o700);
-    await fse.chmod(this.opts.stateDir, 0o700);
+    // Searchable (not readable) by everyone: the sandbox's unprivileged uid must reach a session's
+    // work dir, which itself admits only that sandbox's group. Everything else inside is 0600/0700.
+    await fse.ensureDir(this.sessionsDir, 0o711);
+    await fse.chmod(this.sessionsDir, 0o711);
+    await fse.chmod(this.opts.stateDir, 0o711);
     for (const id of await fse.readdir(this.sessionsDir)) {
       const dir = join(this.sessionsDir, id);
       let s: Session;
@@ -140,7 +143,7 @@ export class SessionRegistry extends EventEmitter {
       },
       dir,
     );
-    await fse.ensureDir(dir, 0o700);
+    await fse.ensureDir(dir, 0o711);
     await fse.writeFile(s.kickstartFile, req.kickstart, { mode: 0o600 });
     await fse.writeJson(s.includesFile, req.includes, { mode: 0o600 });
     await s.save();

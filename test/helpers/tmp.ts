@@ -1,5 +1,5 @@
 // Temporary directories for tests: one prefix, so the leak check can find anything left behind.
-import { mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
@@ -9,7 +9,10 @@ export const TMP_PREFIX = "imgcreate-test-";
 
 /** A fresh directory under the system temp dir; remove it with removeTmp (or rm -rf). */
 export async function makeTmp(tag = ""): Promise<string> {
-  return mkdtemp(join(tmpdir(), TMP_PREFIX + (tag ? tag + "-" : "")));
+  const dir = await mkdtemp(join(tmpdir(), TMP_PREFIX + (tag ? tag + "-" : "")));
+  // Searchable by everyone, as the daemon's state dir is: the sandbox runs as an unprivileged uid.
+  await chmod(dir, 0o711);
+  return dir;
 }
 
 /** rm --one-file-system: a leaked bind mount of /dev or /sys below dir is never walked into and emptied. */

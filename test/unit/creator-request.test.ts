@@ -67,6 +67,6 @@ test("apt's unmet dependency on an excluded package is traced back to the exclud
 
 test("excludes become apt pins at -1; the hook quotes its paths", () => {
   assert.equal(excludePins(["a", "b*"]), "Package: a\nPin: version *\nPin-Priority: -1\n\nPackage: b*\nPin: version *\nPin-Priority: -1\n");
-  const s = hookScript({ cache: { lists: "/c/l", archives: "/c/it's", lock: "/c/lock" }, stage: "/s", excludes: "/e", debs: "/d" });
-  assert.match(s, /ARCHIVES='\/c\/it'\\''s'/);
+  const s = hookScript({ lists: "/c/it's", stage: "/s", excludes: "/e", debs: "/d" });
+  assert.match(s, /LISTS='\/c\/it'\\''s'/);
 });

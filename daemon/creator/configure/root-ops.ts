@@ -1,12 +1,14 @@
 // What configure steps may do to the install root: run a command inside the sandbox, read and write
 // files through it (so a symlink in the image can never redirect a write to the host), and log.
 import { run, type RunResult } from "../system/exec.js";
-import { runSandboxed, writeInRoot, readInRoot } from "../system/sandbox.js";
+import type { Sandbox } from "../system/sandbox.js";
 import type { Journal } from "../journal.js";
 import type { LogPriority } from "../types.js";
 
 export class RootOps {
   constructor(
+    readonly sandbox: Sandbox,
+    /** The install root's host path (INSTALL_ROOT of --nochroot scripts). */
     readonly root: string,
     private readonly logLine: (priority: LogPriority, line: string) => void,
     private readonly signal?: AbortSignal,
@@ -20,7 +22,7 @@ export class RootOps {
 
   run(argv: string[], opts: { input?: string; okCodes?: number[] } = {}): Promise<RunResult> {
     const go = (onSpawn?: (pid: number) => void) =>
-      runSandboxed({ root: this.root, view: "chroot" }, argv, {
+      this.sandbox.run({ view: "chroot" }, argv, {
         ...opts,
         ...(this.signal ? { signal: this.signal } : {}),
         ...(onSpawn ? { onSpawn } : {}),
@@ -35,11 +37,11 @@ export class RootOps {
   }
 
   write(path: string, content: string, mode = "0644"): Promise<void> {
-    return writeInRoot(this.root, path, content, mode);
+    return this.sandbox.writeFile(path, content, mode);
   }
 
   read(path: string): Promise<string | undefined> {
-    return readInRoot(this.root, path);
+    return this.sandbox.readFile(path);
   }
 
   async exists(path: string): Promise<boolean> {

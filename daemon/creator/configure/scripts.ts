@@ -3,11 +3,10 @@
 // read-only, only INSTALL_ROOT and LIVE_ROOT writable, and those two variables set. Output streams
 // as log lines; --log writes it to that path inside the install root; --erroronfail turns a
 // non-zero exit into a stage failure naming the script's FILE:LINE and its last output lines.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import type { Script } from "../../kickstart/model.js";
-import { runSandboxed } from "../system/sandbox.js";
 import type { RootOps } from "./root-ops.js";
 
 export interface ScriptContext {
@@ -16,6 +15,8 @@ export interface ScriptContext {
   scratch: string;
   liveRoot: string;
   signal?: AbortSignal;
+  /** How long one script may run. */
+  timeoutMs?: number;
 }
 
 const TAIL = 10;
@@ -26,17 +27,24 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
     output.push(l);
     ctx.ops.log("info", l);
   };
-  const base = { okCodes: Array.from({ length: 255 }, (_, i) => i + 1), onLine, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const base = {
+    okCodes: Array.from({ length: 255 }, (_, i) => i + 1),
+    onLine,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+  };
+  const sandbox = ctx.ops.sandbox;
   const track = <T>(argv: string[], fn: (o: typeof base & { onSpawn?: (pid: number) => void }) => Promise<T>): Promise<T> =>
     ctx.ops.journal ? ctx.ops.journal.trackProcess(argv, (onSpawn) => fn({ ...base, onSpawn })) : fn(base);
   if (s.nochroot) {
     await mkdir(ctx.scratch, { recursive: true });
     const file = join(ctx.scratch, `post-${index}`);
     await writeFile(file, s.body, { mode: 0o700 });
+    await chown(file, sandbox.ids.base, sandbox.ids.base); // readable by the sandbox's root only
     try {
       const res = await track([s.interpreter, file], (o) =>
-        runSandboxed(
-          { root: ctx.ops.root, view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot } },
+        sandbox.run(
+          { view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot } },
           [s.interpreter, file],
           o,
         ),
@@ -49,7 +57,7 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
   const file = `/tmp/imgcreate-post-${index}`;
   await ctx.ops.write(file, s.body, "0700");
   try {
-    const res = await track([s.interpreter, file], (o) => runSandboxed({ root: ctx.ops.root, view: "chroot", env: { HOME: "/root" } }, [s.interpreter, file], o));
+    const res = await track([s.interpreter, file], (o) => sandbox.run({ view: "chroot", env: { HOME: "/root" } }, [s.interpreter, file], o));
     return { exitCode: res.exitCode, output };
   } finally {
     await ctx.ops.sh('rm -f "$1"', [file]);

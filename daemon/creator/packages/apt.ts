@@ -3,15 +3,15 @@
 // mount, pid, ipc and uts namespaces (and keeps correct file ownership); the whole run is also
 // wrapped in bubblewrap with --die-with-parent and its own pid namespace, so if the daemon dies the
 // whole tree of mmdebstrap, apt and dpkg dies with it and nothing it mounted outlives it.
-import { mkdir, readdir, stat, writeFile, chmod } from "node:fs/promises";
+import { chmod, copyFile, link, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
-import { hostSystemArgs } from "../system/sandbox.js";
 import { bootId } from "../system/process.js";
 import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
 import { checkSources, prepareSources } from "./apt-sources.js";
 import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
+import { downloadDebs } from "./apt-download.js";
 import { excludePins, hookScript } from "./apt-hook.js";
 import { dpkgFilters, excludedButRequired, missingError, resolve, where } from "./request.js";
 
@@ -39,6 +39,15 @@ async function dirBytes(dir: string): Promise<number> {
     if (s?.isFile()) total += s.size;
   }
   return total;
+}
+
+/** The repository's lists, as the build's own copy (hard links where the cache shares the filesystem). */
+async function copyLists(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const f of await readdir(from)) {
+    if (!f.includes("_")) continue; // lock, partial/
+    await link(join(from, f), join(to, f)).catch(() => copyFile(join(from, f), join(to, f)));
+  }
 }
 
 function hostArch(): string {
@@ -86,22 +95,50 @@ export class AptBackend implements PackageBackend {
       await writeFile(p, f.content);
       await chmod(p, f.mode ?? 0o644);
     }
-    const excludes = join(dir, "exclude.pref");
+    const prefs = join(dir, "preferences");
+    const excludes = join(prefs, "imgcreate-exclude");
+    await mkdir(prefs, { recursive: true });
     if (req.excludes.length > 0) await writeFile(excludes, excludePins(req.excludes.map((e) => e.name)));
+    // The sandbox reads the lists from the build's own copy: the cache is not visible in it.
+    const lists = join(dir, "lists");
+    await copyLists(cache.lists, lists);
+    const debs = join(dir, "debs");
+    const variant = variantFor(req, repos.addon.variant);
+    ctx.progress({ fraction: 0.02, message: "downloading packages" });
+    await this.withDownloadProgress(debs, ctx, () =>
+      downloadDebs(
+        { aptOptions: opts, cache, debs, suite: sources.suite, arch: hostArch(), variant, include: resolved.install, recommends: req.weakDeps, preferencesDir: prefs },
+        { signal: ctx.signal, onLine: (l) => ctx.log("debug", l) },
+      ),
+    );
+    // apt in the sandbox locks and writes partial/ here as the sandbox's root.
+    await ctx.sandbox.grant(debs);
+    await ctx.sandbox.grant(join(debs, "partial"));
     const hook = join(dir, "hook.sh");
-    await writeFile(hook, hookScript({ cache, stage, excludes, debs: join(dir, "debs") }), { mode: 0o755 });
+    await writeFile(hook, hookScript({ lists, stage, excludes, debs }), { mode: 0o755 });
 
     const argv = this.mmdebstrapArgv(req, repos, resolved.install, sources.suite, sources.files, hook, ctx.root);
     // Local repositories: apt outside the chroot reads them in our sandbox (bound read-only, as
     // checked), dpkg inside it through mmdebstrap's own bind-mount hook.
     if (sources.localDirs.length > 0) argv.splice(1, 0, `--hook-dir=${FILE_MIRROR_HOOKS}`);
-    await this.runMmdebstrap(argv, req, ctx, sources.localDirs);
+    await this.runMmdebstrap(argv, req, ctx, dir, sources.localDirs);
+  }
+
+  private async withDownloadProgress(debs: string, ctx: InstallContext, fn: () => Promise<void>): Promise<void> {
+    const poll = setInterval(() => {
+      void dirBytes(debs).then((bytes) => ctx.progress({ fraction: 0.05, bytes, message: "downloading packages" }));
+    }, 1000);
+    try {
+      await fn();
+    } finally {
+      clearInterval(poll);
+    }
   }
 
   mmdebstrapArgv(req: PackageRequest, repos: RepoConfig, include: string[], suite: string, mirrors: string[], hook: string, root: string): string[] {
     const a = [
       "mmdebstrap",
-      "--mode=unshare",
+      "--mode=root", // root of the sandbox's user namespace, not the host's
       `--variant=${variantFor(req, repos.addon.variant)}`,
       "--verbose",
       "--skip=update",
@@ -120,37 +157,23 @@ export class AptBackend implements PackageBackend {
     return [...a, suite, root, ...mirrors];
   }
 
-  private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext, localDirs: string[]): Promise<void> {
-    // Only the host's system dirs, this session's work dir and the cache: never all of "/", whose
-    // copy would pin other sessions' mounted roots for the length of this install.
-    const sandbox = [
-      "bwrap",
-      ...hostSystemArgs(),
-      "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run",
-      "--bind", ctx.workDir, ctx.workDir,
-      "--bind", ctx.cacheDir, ctx.cacheDir,
-      ...localDirs.flatMap((d) => ["--ro-bind", d, d]),
-      "--dev", "/dev", "--proc", "/proc",
-      "--unshare-pid", "--die-with-parent", "--",
-    ];
+  /**
+   * mmdebstrap and every package script run in the root's sandbox, as the root of its user
+   * namespace, with no network (the debs are already here), seeing the host's programs read-only,
+   * the build's apt dir and the install root (idmapped, so files get their real owners on disk).
+   */
+  private async runMmdebstrap(argv: string[], req: PackageRequest, ctx: InstallContext, aptDir: string, localDirs: string[]): Promise<void> {
     const { id } = await ctx.journal.take("process", { argv: argv.slice(0, 8), boot: bootId() }, async () => undefined);
-    let fraction = 0.02;
-    let message = "preparing the root";
-    const archives = join(ctx.workDir, "apt", "debs");
-    const poll = setInterval(() => {
-      void dirBytes(archives).then((bytes) => ctx.progress({ fraction, bytes, message }));
-    }, 1000);
+    let fraction = 0.1;
     try {
-      await run([...sandbox, ...argv], {
+      await ctx.sandbox.run({ view: "install", writable: [aptDir], readable: localDirs, env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive" } }, argv, {
         signal: ctx.signal,
-        env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive" },
         onSpawn: (pid) => ctx.journal.notePid(id, pid),
         onLine: (line) => {
           for (const [re, f, m] of MILESTONES) {
             if (re.test(line)) {
               fraction = f;
-              message = m;
-              ctx.progress({ fraction, message });
+              ctx.progress({ fraction, message: m });
             }
           }
           const unpack = /^(Unpacking|Setting up) (\S+)/.exec(line);
@@ -161,7 +184,6 @@ export class AptBackend implements PackageBackend {
     } catch (err) {
       throw err instanceof CommandError ? explain(err, req, ctx.root) : err;
     } finally {
-      clearInterval(poll);
       await ctx.journal.release(id);
     }
     ctx.progress({ fraction: 1, message: "packages installed" });
@@ -171,6 +193,10 @@ export class AptBackend implements PackageBackend {
 /** Turns mmdebstrap's failure output into a sentence about what the user wrote. */
 function explain(err: CommandError, req: PackageRequest, root: string): ImgcreateError {
   const out = err.result.stdout + err.result.stderr;
+  const fetch = /Failed to fetch \S*\/([^/_\s]+)_[^/\s]*\.deb/.exec(out);
+  if (fetch) {
+    return new ImgcreateError("Failed", `the build needed package ${fetch[1]}, which was not among the packages downloaded before the (offline) install; please report this with the kickstart`, { tail: err.result.tail });
+  }
   const locate = /Unable to locate package (\S+)/.exec(out);
   if (locate) {
     const spec = [...req.packages, ...req.groups].find((s) => s.name === locate[1]);

@@ -1,6 +1,7 @@
 // The package backend interface: what the engine asks of any package manager (mkosi's installer/
 // shape). The engine never asks "is this apt?"; apt.ts is the one implementation today.
 import type { ImgcreateAddon, RepoEntry } from "../../kickstart/model.js";
+import type { Sandbox } from "../system/sandbox.js";
 import type { Journal } from "../journal.js";
 
 export interface Spec {
@@ -52,6 +53,8 @@ export interface InstallContext {
   /** The shared package cache (safe for concurrent sessions). */
   cacheDir: string;
   journal: Journal;
+  /** The root's sandbox: package scripts run only there (as its root, never the host's). */
+  sandbox: Sandbox;
   signal?: AbortSignal;
   setupFiles: SetupFile[];
   progress(p: InstallProgress): void;

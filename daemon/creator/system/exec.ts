@@ -16,6 +16,8 @@ export interface RunOptions {
   cwd?: string;
   /** Exit codes that are not failures (e2fsck's 1 = "errors fixed"). */
   okCodes?: number[];
+  /** Open fds handed to the child as its fds 3, 4, ... (the sandbox's user namespace and seccomp program). */
+  extraFds?: number[];
   /** Called with the pid right after spawn (the journal records it). */
   onSpawn?: (pid: number) => void;
 }
@@ -53,7 +55,15 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   const child: ResultPromise = execa(argv[0]!, argv.slice(1), {
     reject: false,
     detached: true, // its own process group, so a cancel reaches its children too
-    ...(opts.input === undefined ? { stdin: "ignore" as const } : { input: opts.input }),
+    ...(opts.extraFds?.length
+      ? {
+          // execa hands a number in stdio[3+] to the child as that fd (its types do not list it).
+          stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe", ...opts.extraFds] as unknown as ["pipe", "pipe", "pipe"],
+          ...(opts.input === undefined ? {} : { input: opts.input }),
+        }
+      : opts.input === undefined
+        ? { stdin: "ignore" as const }
+        : { input: opts.input }),
     env: opts.env,
     extendEnv: !opts.cleanEnv,
     cwd: opts.cwd,
