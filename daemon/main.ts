@@ -7,11 +7,13 @@ import { parseArgs } from "node:util";
 import dbus from "dbus-next";
 import { ImgcreateError } from "./errors.js";
 import { DEFAULT_CACHE_DIR, DEFAULT_SOCKET, DEFAULT_STATE_DIR } from "./api/names.js";
+import { DEFAULT_LIMITS } from "./creator/index.js";
 import { CallGate, ownBusName } from "./transports/dbus/gate.js";
 // Everything else is imported once the bus connection is on its way (see main): the name is owned sooner.
 
 const USAGE = `usage: imgcreated [--bus system|none] [--socket PATH|none] [--state-dir DIR] [--cache-dir DIR]
-                  [--max-jobs N] [--idle-exit SECONDS] [--debug]`;
+                  [--max-jobs N] [--idle-exit SECONDS] [--debug]
+                  [--sandbox-tasks N] [--sandbox-memory MIB] [--script-timeout SECONDS]`;
 
 interface Config {
   bus: "system" | "none";
@@ -21,6 +23,8 @@ interface Config {
   maxJobs: number;
   idleExit: number;
   debug: boolean;
+  /** What each session's sandbox may use (tasks, memory, one %post's run time). */
+  limits: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
 }
 
 function parseConfig(argv: string[]): Config {
@@ -34,6 +38,9 @@ function parseConfig(argv: string[]): Config {
       "max-jobs": { type: "string", default: "2" },
       "idle-exit": { type: "string", default: "0" },
       debug: { type: "boolean", default: false },
+      "sandbox-tasks": { type: "string", default: String(DEFAULT_LIMITS.tasks) },
+      "sandbox-memory": { type: "string", default: String(DEFAULT_LIMITS.memoryBytes / 2 ** 20) },
+      "script-timeout": { type: "string", default: String(DEFAULT_LIMITS.scriptTimeoutMs / 1000) },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -54,7 +61,13 @@ function parseConfig(argv: string[]): Config {
   const socket = values.socket === "none" ? null : values.socket!;
   if (socket !== null && !socket.startsWith("/")) throw new ImgcreateError("InvalidArgs", `--socket must be an absolute path or none`);
   if (bus === "none" && socket === null) throw new ImgcreateError("InvalidArgs", "--bus none and --socket none leave nothing to serve");
-  return { bus, socket, stateDir: values["state-dir"]!, cacheDir: values["cache-dir"]!, maxJobs, idleExit, debug: values.debug! };
+  const positive = (name: "sandbox-tasks" | "sandbox-memory" | "script-timeout") => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 1) throw new ImgcreateError("InvalidArgs", `--${name} must be a whole number ≥ 1`);
+    return n;
+  };
+  const limits = { tasks: positive("sandbox-tasks"), memoryBytes: positive("sandbox-memory") * 2 ** 20, scriptTimeoutMs: positive("script-timeout") * 1000 };
+  return { bus, socket, stateDir: values["state-dir"]!, cacheDir: values["cache-dir"]!, maxJobs, idleExit, debug: values.debug!, limits };
 }
 
 /** dbus-next passes fds only through the optional native usocket; without it the bus drops us at the first fd. */
@@ -143,7 +156,7 @@ async function main(): Promise<void> {
   for (const m of early) log.warning(m);
   bus?.on("error", (e: Error) => log.error(`system bus: ${e.message}`));
   const engine = await loadEngine();
-  const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, engine, log });
+  const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, limits: cfg.limits, engine, log });
   await registry.load();
   const polkit = new Polkit(bus);
   const api = new ApiService(registry, polkit, { version: version(), features: features(engine.types) });

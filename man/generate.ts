@@ -23,6 +23,9 @@ const FALLBACK_DAEMON_OPTIONS: DaemonOption[] = [
   { name: "cache-dir", arg: "DIR", help: "Shared package cache (default /var/cache/imgcreated)." },
   { name: "max-jobs", arg: "N", help: "How many stage jobs run at once across sessions; others queue." },
   { name: "idle-exit", arg: "SECONDS", help: "Exit after this long with no session running (D-Bus activation starts it again)." },
+  { name: "sandbox-tasks", arg: "N", help: "Most tasks (processes and threads) one session's sandbox may run at once (default 4096); reaching it stops the command (a fork bomb fails its session)." },
+  { name: "sandbox-memory", arg: "MIB", help: "Most memory one session's sandbox may use (default 4096 MiB); the kernel's OOM killer acts inside the sandbox only." },
+  { name: "script-timeout", arg: "SECONDS", help: "How long one %post may run before it is stopped (default 1800)." },
   { name: "help", help: "Show the options and exit." },
 ];
 

@@ -7,3 +7,4 @@ export type { PackageBackend, PackageRequest, RepoConfig, SetupFile, InstallCont
 export { AptBackend } from "./packages/apt.js";
 export { checkRepositories } from "./repositories.js";
 export { requireTools, TOOL_PACKAGES } from "./system/tools.js";
+export { DEFAULT_LIMITS, type SandboxLimits } from "./system/sandbox.js";

@@ -42,6 +42,7 @@ export interface CreatorOptions {
   title?: string;
   product?: string;
   bootloader?: "grub" | "isolinux";
+  limits?: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
 }
 
 type CreatorCtor = new (ks: unknown, name: string, opts: CreatorOptions) => Creator;

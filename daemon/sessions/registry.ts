@@ -16,6 +16,8 @@ import { closeShells } from "./shell.js";
 export interface RegistryOptions {
   stateDir: string;
   cacheDir: string;
+  /** Each session's sandbox limits (the daemon's --sandbox-* options); the engine's defaults if absent. */
+  limits?: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
   maxJobs: number;
   engine: Engine;
   log: Logger;
@@ -305,6 +307,7 @@ export class SessionRegistry extends EventEmitter {
     s.creator = this.opts.engine.newCreator(s.record.type, model, s.record.name, {
       workDir: s.workDir,
       cacheDir: this.opts.cacheDir,
+      ...(this.opts.limits ? { limits: this.opts.limits } : {}),
       fslabel: o.fslabel,
       releasever: o.releasever,
       minimize: o.minimize,
