@@ -1,4 +1,5 @@
-// What "nothing leaks" means, checked the way a user would: losetup, mountinfo, dmsetup, ps, /tmp.
+// What "nothing leaks" means, checked the way a user would: losetup, mountinfo, dmsetup, ps, /tmp, and
+// the sandboxes' id range locks and cgroups.
 // Every privileged test calls assertNoLeaks() in its `after` hook; zz-leaks.test.ts runs it last.
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
@@ -65,6 +66,27 @@ function strayProcesses(): string[] {
   return found;
 }
 
+/** Sandbox id ranges still held (/run/imgcreated/idranges/<slot>) and sandbox cgroups still there. */
+function sandboxLeftovers(): string[] {
+  const out: string[] = [];
+  const locks = "/run/imgcreated/idranges";
+  for (const slot of existsSync(locks) ? readdirSync(locks) : []) out.push(`id range ${locks}/${slot}`);
+  const walk = (dir: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (n.startsWith("imgcreate-") && !n.startsWith("imgcreate-test-daemon-")) out.push(`cgroup ${dir}/${n}`);
+      else if (depth > 0) walk(`${dir}/${n}`, depth - 1);
+    }
+  };
+  for (const root of ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]) walk(root, 2);
+  return [...new Set(out)];
+}
+
 function tmpLeftovers(): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith(TMP_PREFIX));
 }
@@ -74,6 +96,7 @@ export interface LeakReport {
   mounts: string[];
   dm: string[];
   processes: string[];
+  sandboxes: string[];
   tmp: string[];
 }
 
@@ -83,6 +106,7 @@ export function findLeaks(opts: { tmp?: boolean } = {}): LeakReport {
     mounts: ourMounts(),
     dm: dmTables(),
     processes: strayProcesses(),
+    sandboxes: sandboxLeftovers(),
     tmp: opts.tmp === false ? [] : tmpLeftovers(),
   };
 }
