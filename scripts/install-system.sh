@@ -74,7 +74,8 @@ do_install() {
     else systemd-tmpfiles --create "$tmpfiles"; fi
   else
     install -d -m 0755 "$destdir/run/imgcreated"
-    install -d -m 0700 "$destdir/var/lib/imgcreated" "$destdir/var/cache/imgcreated"
+    install -d -m 0711 "$destdir/var/lib/imgcreated"
+    install -d -m 0700 "$destdir/var/cache/imgcreated"
   fi
   if systemd_running; then
     systemctl daemon-reload

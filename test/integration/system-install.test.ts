@@ -85,7 +85,7 @@ test("install-system.sh installs, works with real polkitd, keeps an admin's rule
   await t.test("the group and the directories exist with their modes", async () => {
     assert.equal((await execa("getent", ["group", "imgbuilders"], { reject: false })).exitCode, 0);
     assert.equal(mode("/run/imgcreated"), "755");
-    assert.equal(mode("/var/lib/imgcreated"), "700");
+    assert.equal(mode("/var/lib/imgcreated"), "711"); // searchable: the sandbox's uid reaches its own work dir
     assert.equal(mode("/var/cache/imgcreated"), "700");
   });
 
@@ -136,7 +136,7 @@ test("--destdir stages the same layout for packaging, --prefix moves the program
       assert.doesNotMatch(text, /\/usr\/local\/sbin/);
     }
     for (const f of [FILES.busconf, FILES.policy, FILES.rules, FILES.tmpfiles]) assert.ok(existsSync(at(f)), f);
-    assert.equal(mode(at("/var/lib/imgcreated")), "700");
+    assert.equal(mode(at("/var/lib/imgcreated")), "711");
     const u = await install("--destdir", stage, "--prefix", "/opt/imgcreate", "--uninstall");
     assert.equal(u.exitCode, 0, u.stderr);
     const left = (await execa("find", [stage, "-type", "f", "-o", "-type", "l"])).stdout.trim();

@@ -110,7 +110,7 @@ test("systemd-tmpfiles creates the runtime, state and cache directories with the
   assert.equal(r.exitCode, 0);
   const mode = (p: string) => (statSync(join(root, p)).mode & 0o7777).toString(8);
   assert.equal(mode("run/imgcreated"), "755");
-  assert.equal(mode("var/lib/imgcreated"), "700");
+  assert.equal(mode("var/lib/imgcreated"), "711");
   assert.equal(mode("var/cache/imgcreated"), "700");
 });
 
