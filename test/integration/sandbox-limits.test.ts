@@ -1,0 +1,89 @@
+// The sandbox itself, on a plain directory root with the host view (host programs, no image needed):
+// its root is an unprivileged host uid, files still get their real owners on disk, it has no network
+// but loopback, and its limits stop a fork bomb, a memory hog and a script that runs too long with a
+// sentence naming the limit, while this process (the daemon's place) keeps working. Nothing is left.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Journal } from "../../daemon/creator/journal.js";
+import { DEFAULT_LIMITS, Sandbox } from "../../daemon/creator/system/sandbox.js";
+import { assertNoLeaks } from "../helpers/leaks.js";
+import { makeTmp, removeTmp } from "../helpers/tmp.js";
+
+const asRoot = { skip: process.getuid?.() !== 0 ? "needs root" : false };
+
+describe("the sandbox", asRoot, () => {
+  let tmp: string;
+  let root: string;
+  let journal: Journal;
+  let sb: Sandbox;
+  const limits = { tasks: 64, memoryBytes: 96 * 2 ** 20, scriptTimeoutMs: 60_000 };
+
+  before(async () => {
+    tmp = await makeTmp("sandbox");
+    const workDir = join(tmp, "work");
+    root = join(workDir, "root");
+    await mkdir(root, { recursive: true });
+    journal = new Journal(workDir);
+    sb = await Sandbox.open({ root, workDir, runDir: "/run/imgcreated", journal, limits });
+  });
+
+  after(async () => {
+    await sb?.close().catch(() => undefined);
+    await journal?.releaseAll().catch(() => undefined);
+    await removeTmp(tmp);
+    assertNoLeaks();
+  });
+
+  const sh = (script: string, o: { timeoutMs?: number } = {}) => sb.run({ view: "host" }, ["/bin/sh", "-c", script], { okCodes: [1, 2], ...o });
+
+  it("its root is uid 0 inside and an unprivileged range outside; /proc/sys is not the host's to write", async () => {
+    const r = await sh('id -u; cat /proc/self/uid_map; echo x > /proc/sys/kernel/core_pattern 2>/dev/null && echo WROTE || echo refused');
+    const [uid, map, sysctl] = r.stdout.trim().split("\n");
+    assert.equal(uid, "0");
+    assert.deepEqual(map!.trim().split(/\s+/).map(Number), [0, sb.ids.base, 65536]);
+    assert.ok(sb.ids.base >= 0x7000_0000);
+    assert.equal(sysctl, "refused");
+    assert.notEqual(readFileSync("/proc/sys/kernel/core_pattern", "utf8").trim(), "x");
+  });
+
+  it("files made inside keep the sandbox's ids on disk (idmapped root), not the host range", async () => {
+    await sh(`touch ${root}/by-root && touch ${root}/by-user && chown 1000:1000 ${root}/by-user`);
+    assert.equal(statSync(join(root, "by-root")).uid, 0);
+    assert.equal(statSync(join(root, "by-user")).uid, 1000);
+    assert.equal(statSync(join(root, "by-user")).gid, 1000);
+  });
+
+  it("it has loopback only, no host network", async () => {
+    const r = await sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
+    assert.deepEqual(r.stdout.trim().split("\n"), ["lo"]);
+  });
+
+  it("a fork bomb is stopped at the task limit with a sentence saying so", async () => {
+    const t0 = Date.now();
+    await assert.rejects(sh("b() { b | b & }; b; sleep 60"), (e: Error) => /limit of 64 tasks/.test(e.message) && /--sandbox-tasks/.test(e.message));
+    assert.ok(Date.now() - t0 < 30_000, "stopped long before the timeout");
+    const r = await sh("echo still works");
+    assert.equal(r.stdout.trim(), "still works");
+  });
+
+  it("a memory hog is killed inside the sandbox and named", async () => {
+    await assert.rejects(sh("head -c 400M /dev/zero | tail > /dev/null"), (e: Error) => /out of memory/.test(e.message) && /96 MiB/.test(e.message));
+  });
+
+  it("a script that runs too long is stopped at its timeout", async () => {
+    await assert.rejects(sh("sleep 30", { timeoutMs: 1500 }), (e: Error) => /longer than 2 s/.test(e.message));
+  });
+
+  it("closing releases the id range, the idmapped root and the cgroup", async () => {
+    const lock = sb.ids.lock;
+    assert.ok(existsSync(lock));
+    await sb.close();
+    assert.ok(!existsSync(lock));
+    assert.ok(!readFileSync("/proc/self/mountinfo", "utf8").includes(join(tmp, "work", "sandbox-root")));
+    assert.equal(statSync(join(tmp, "work")).mode & 0o777, 0o700);
+    assert.equal(DEFAULT_LIMITS.tasks, 4096);
+  });
+});
