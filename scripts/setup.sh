@@ -19,6 +19,10 @@ if [ -n "$(echo $missing)" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs
 fi
 
+# slirp4netns (outbound network for %post, --network=outbound) opens /dev/net/tun as the sandbox's
+# unprivileged uid: Debian's udev makes it 0666 (50-udev-default.rules); without udev it stays 0600.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" = 600 ]; then chmod 0666 /dev/net/tun; fi
+
 # Native addons (dbus-next's usocket for fd passing, node-pty) build against the system's Node headers.
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

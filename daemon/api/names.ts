@@ -21,6 +21,7 @@ export const ACTIONS = {
   build: "org.imgcreate.build",
   shell: "org.imgcreate.shell",
   runHostScripts: "org.imgcreate.run-host-scripts",
+  network: "org.imgcreate.network",
   manageOthers: "org.imgcreate.manage-others",
 } as const;
 export type PolkitAction = (typeof ACTIONS)[keyof typeof ACTIONS];

@@ -133,7 +133,9 @@ export class ApiService {
     if (stage) details.stage = stage;
     await this.authorize(ctx, ctx.def.action, details);
     await checkOwner(this.polkit, ctx.req.caller, s.record.owner, ACTIONS.manageOthers, details, ctx.interactive);
-    if (runsStage && s.record.hostScripts && (stage === "configure" || stage === "create")) await this.authorize(ctx, ACTIONS.runHostScripts, details);
+    const runsPost = runsStage && (stage === "configure" || stage === "create");
+    if (runsPost && s.record.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, details);
+    if (runsPost && s.record.network) await this.authorize(ctx, ACTIONS.network, details);
   }
 
   private async identity(caller: Caller): Promise<{ uid: number; gid: number }> {
@@ -168,6 +170,7 @@ export class ApiService {
         await this.authorize(ctx, ctx.def.action, {});
         owner.gid = (await this.identity(caller)).gid;
         if (prepared.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, { stage: "create-session" });
+        if (prepared.network) await this.authorize(ctx, ACTIONS.network, { stage: "create-session" });
         const s = await this.registry.create(prepared);
         return sessionPath(s.id);
       }

@@ -259,7 +259,14 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
         await this.journal.take("file", { path: this.liveRoot }, () => mkdir(this.liveRoot, { recursive: true }));
         await this.sandbox.grant(this.liveRoot); // --nochroot scripts write $LIVE_ROOT as the sandbox's root
         await this.journal.take("file", { path: scratch }, () => mkdir(scratch, { recursive: true }));
-        await runPostScripts(this.ks.scripts, { ops, scratch, liveRoot: this.liveRoot, signal: s, timeoutMs: this.sandbox.limits.scriptTimeoutMs });
+        await runPostScripts(this.ks.scripts, {
+          ops,
+          scratch,
+          liveRoot: this.liveRoot,
+          signal: s,
+          timeoutMs: this.sandbox.limits.scriptTimeoutMs,
+          network: this.ks.imgcreate.network ?? "none",
+        });
       });
     });
   }

@@ -71,6 +71,8 @@ export interface ImgcreateAddon extends Partial<Located> {
   mirror?: "host" | string;
   /** `--repo-key=REPO:PATH`: the only key trusted for that `repo --name=REPO` (read like an %include). */
   repoKeys?: RepoKey[];
+  /** `--network=outbound`: %post may open connections to the outside (never to this host); default none. */
+  network?: "none" | "outbound";
 }
 
 /** A repository's signing key, its text read by the parser's reader (so the client sends it, as an %include). */

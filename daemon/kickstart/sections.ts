@@ -102,6 +102,7 @@ const ADDON_SPECS: OptionSpec[] = [
   { f: ["--variant"], d: "variant", k: "store" },
   { f: ["--mirror"], d: "mirror", k: "store" },
   { f: ["--repo-key"], d: "repo-key", k: "append" },
+  { f: ["--network"], d: "network", k: "store" },
 ];
 
 /** %addon / %anaconda: kept as text; `%addon org_imgcreate` also fills model.imgcreate. */
@@ -126,7 +127,7 @@ function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], s
   };
   const r = parseOptions(`%addon ${IMGCREATE_ADDON}`, args, ADDON_SPECS, () => "");
   for (const e of r.errors) sink.error(s.file, s.line, e);
-  apply(addon, r.ns);
+  apply(addon, r.ns, s, s.line, sink);
   for (const v of (r.ns["repo-key"] as string[] | undefined) ?? []) addKey(v, s.line);
   s.body.forEach((raw, i) => {
     const text = raw.split("#")[0]!.trim();
@@ -135,16 +136,20 @@ function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], s
     const eq = /^([A-Za-z_-]+)\s*=\s*(.*)$/.exec(text);
     const spec = eq ? ADDON_SPECS.find((o) => o.d === eq[1]) : undefined;
     if (!eq || !spec) {
-      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant, mirror or repo-key`);
+      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant, mirror, repo-key or network`);
       return;
     }
     if (spec.d === "repo-key") return addKey(eq[2]!.trim(), line);
-    apply(addon, { [spec.d]: spec.t === "comma" ? eq[2]!.split(",").map((x) => x.trim()).filter(Boolean) : eq[2]!.trim() });
+    apply(addon, { [spec.d]: spec.t === "comma" ? eq[2]!.split(",").map((x) => x.trim()).filter(Boolean) : eq[2]!.trim() }, s, line, sink);
   });
   m.imgcreate = addon;
 }
 
-function apply(addon: ImgcreateAddon, ns: Record<string, unknown>): void {
+function apply(addon: ImgcreateAddon, ns: Record<string, unknown>, s: OpenSection, line: number, sink: DiagnosticSink): void {
+  if (typeof ns.network === "string") {
+    if (ns.network === "none" || ns.network === "outbound") addon.network = ns.network;
+    else sink.error(s.file, line, `%addon ${IMGCREATE_ADDON} --network must be none (the default: %post has no network) or outbound (%post may open connections to the outside, not to this host), not '${ns.network}'`);
+  }
   if (typeof ns.suite === "string") addon.suite = ns.suite;
   if (Array.isArray(ns.components)) addon.components = ns.components as string[];
   if (typeof ns.variant === "string") addon.variant = ns.variant;

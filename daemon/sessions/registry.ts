@@ -44,11 +44,17 @@ export function hasHostScripts(model: unknown): boolean {
   return scripts.some((s) => s.nochroot === true);
 }
 
+/** Does the kickstart ask for outbound network in %post (%addon org_imgcreate --network=outbound)? */
+export function wantsNetwork(model: unknown): boolean {
+  return (model as { imgcreate?: { network?: string } } | undefined)?.imgcreate?.network === "outbound";
+}
+
 /** A request that parsed: what create() needs, and what the API must authorize first. */
 export interface PreparedSession extends NewSession {
   type: CreatorType;
   where: KickstartWhere;
   hostScripts: boolean;
+  network: boolean;
   /** The parsed kickstart, for the checks create() runs once the caller is authorized. */
   model: unknown;
 }
@@ -118,7 +124,7 @@ export class SessionRegistry extends EventEmitter {
         diagnostics: errors,
       });
     }
-    return { ...req, type, where, hostScripts: hasHostScripts(model), model };
+    return { ...req, type, where, hostScripts: hasHostScripts(model), network: wantsNetwork(model), model };
   }
 
   /** Creates a prepared session: its files and record are written before this returns. */
@@ -140,6 +146,7 @@ export class SessionRegistry extends EventEmitter {
         options: req.options,
         where,
         hostScripts: req.hostScripts,
+        network: req.network,
         artifacts: [],
         createdAt: Date.now(),
       },

@@ -54,6 +54,8 @@ export interface SessionRecord {
   where?: KickstartWhere;
   /** %post --nochroot present: Configure/Create need org.imgcreate.run-host-scripts. */
   hostScripts: boolean;
+  /** %addon org_imgcreate --network=outbound: Configure/Create need org.imgcreate.network. */
+  network?: boolean;
   artifacts: string[];
   createdAt: number;
   /** Set while a job is queued or running, so a restart knows the session was busy. */

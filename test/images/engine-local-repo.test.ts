@@ -6,11 +6,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LoopImageCreator } from "../../daemon/creator/index.js";
 import { hostCodename } from "../../daemon/creator/packages/apt-sources.js";
+import { hostDebianUri } from "../helpers/host-apt.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
@@ -29,22 +30,6 @@ after(async () => {
   await removeTmp(tmp);
   assertNoLeaks({ tmp: false });
 });
-
-/** The host's Debian archive for its own codename, read from its apt sources when the test runs (never written down). */
-function hostDebianUri(codename: string): string {
-  const dir = "/etc/apt/sources.list.d";
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".sources"))) {
-    for (const stanza of readFileSync(join(dir, f), "utf8").split(/\n\s*\n/)) {
-      const suites = /^Suites:\s*(.*)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (uri && suites.includes(codename)) return uri;
-    }
-  }
-  const list = existsSync("/etc/apt/sources.list") ? readFileSync("/etc/apt/sources.list", "utf8") : "";
-  const m = new RegExp(`^deb\\s+(?:\\[[^\\]]*\\]\\s+)?(\\S+)\\s+${codename}\\s`, "m").exec(list);
-  assert.ok(m, `the host has no apt source for ${codename}`);
-  return m[1]!;
-}
 
 /** pool/ with one .deb holding a marker file, its index, and InRelease signed with a fresh key; returns the armored key. */
 async function signedRepo(repo: string, codename: string): Promise<string> {

@@ -17,6 +17,8 @@ export interface ScriptContext {
   signal?: AbortSignal;
   /** How long one script may run. */
   timeoutMs?: number;
+  /** "outbound": the scripts get a user-mode network to the outside (never this host); default none. */
+  network?: "none" | "outbound";
 }
 
 const TAIL = 10;
@@ -44,7 +46,7 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
     try {
       const res = await track([s.interpreter, file], (o) =>
         sandbox.run(
-          { view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot } },
+          { view: "host", writable: [ctx.liveRoot], readable: [file], env: { INSTALL_ROOT: ctx.ops.root, LIVE_ROOT: ctx.liveRoot }, network: ctx.network ?? "none" },
           [s.interpreter, file],
           o,
         ),
@@ -57,7 +59,7 @@ async function runOne(s: Script, index: number, ctx: ScriptContext): Promise<{ e
   const file = `/tmp/imgcreate-post-${index}`;
   await ctx.ops.write(file, s.body, "0700");
   try {
-    const res = await track([s.interpreter, file], (o) => sandbox.run({ view: "chroot", env: { HOME: "/root" } }, [s.interpreter, file], o));
+    const res = await track([s.interpreter, file], (o) => sandbox.run({ view: "chroot", env: { HOME: "/root" }, network: ctx.network ?? "none" }, [s.interpreter, file], o));
     return { exitCode: res.exitCode, output };
   } finally {
     await ctx.ops.sh('rm -f "$1"', [file]);

@@ -30,6 +30,7 @@ import type { Journal } from "../journal.js";
 import * as cgroup from "./cgroup.js";
 import { run, type RunOptions, type RunResult } from "./exec.js";
 import * as idrange from "./idrange.js";
+import * as netstack from "./netstack.js";
 import { killTree } from "./process.js";
 import * as seccomp from "./seccomp.js";
 
@@ -90,6 +91,8 @@ export interface RunSpec {
   env?: Record<string, string>;
   cwd?: string;
   hostname?: string;
+  /** "outbound": a user-mode network to the outside, never to this host (netstack.ts). Default: loopback only. */
+  network?: "none" | "outbound";
 }
 
 export interface SandboxOptions {
@@ -300,9 +303,9 @@ export class Sandbox {
   async run(spec: RunSpec, argv: string[], opts: RunOptions & { timeoutMs?: number } = {}): Promise<RunResult> {
     const before = await cgroup.counters(this.cg);
     let pid: number | undefined;
-    let stopped: string | undefined;
-    const stop = (why: string) => {
-      stopped ??= why;
+    let stopped: { why: string; limit: boolean } | undefined;
+    const stop = (why: string, limit = true) => {
+      stopped ??= { why, limit };
       if (pid !== undefined) void killTree(pid, 0);
     };
     const watch = setInterval(() => {
@@ -311,9 +314,11 @@ export class Sandbox {
       });
     }, 500);
     const timer = opts.timeoutMs ? setTimeout(() => stop(`it ran longer than ${Math.round(opts.timeoutMs! / 1000)} s`), opts.timeoutMs) : undefined;
+    const outbound = spec.network === "outbound";
+    let network: Promise<netstack.Attached> | undefined;
     try {
       const res = await this.withFds((fds) =>
-        run(this.command(spec, argv, { userns: 3, seccomp: 4 }), {
+        run(this.command(spec, outbound ? netstack.waitForRoute(argv) : argv, { userns: 3, seccomp: 4 }), {
           ...opts,
           cleanEnv: true,
           env: { PATH: SANDBOX_PATH },
@@ -321,29 +326,32 @@ export class Sandbox {
           onSpawn: (p) => {
             pid = p;
             opts.onSpawn?.(p);
+            if (outbound) {
+              network = netstack.attach(p, launcher(cgroup.procsFiles(this.cg), this.ids.base), this.o.journal);
+              network.catch((err: Error) => stop(err.message, false));
+            }
           },
         }),
       );
-      if (stopped) throw this.limitError(argv, stopped);
+      if (stopped) throw this.stoppedError(argv, stopped);
       return res;
     } catch (err) {
-      if (stopped) throw this.limitError(argv, stopped);
+      if (stopped) throw this.stoppedError(argv, stopped);
       const after = await cgroup.counters(this.cg);
       if (after.oomKills > before.oomKills) {
-        throw this.limitError(argv, `it ran out of memory (the sandbox allows ${Math.round(this.o.limits.memoryBytes / 2 ** 20)} MiB)`);
+        throw this.stoppedError(argv, { why: `it ran out of memory (the sandbox allows ${Math.round(this.o.limits.memoryBytes / 2 ** 20)} MiB)`, limit: true });
       }
       throw err;
     } finally {
       clearInterval(watch);
       if (timer) clearTimeout(timer);
+      await network?.then((n) => n.stop()).catch(() => undefined);
     }
   }
 
-  private limitError(argv: string[], why: string): ImgcreateError {
-    return new ImgcreateError("Failed", `${argv.join(" ").slice(0, 80)} was stopped: ${why}; an administrator can raise the limit with imgcreated's --sandbox-tasks, --sandbox-memory or --script-timeout`, {
-      argv,
-      limit: why,
-    });
+  private stoppedError(argv: string[], s: { why: string; limit: boolean }): ImgcreateError {
+    const raise = s.limit ? "; an administrator can raise the limit with imgcreated's --sandbox-tasks, --sandbox-memory or --script-timeout" : "";
+    return new ImgcreateError("Failed", `${argv.join(" ").slice(0, 80)} was stopped: ${s.why}${raise}`, { argv, stopped: s.why });
   }
 
   /** Starts argv in the sandbox in its own session and process group and returns it (the shell). */

@@ -1,14 +1,20 @@
 // The sandbox itself, on a plain directory root with the host view (host programs, no image needed):
 // its root is an unprivileged host uid, files still get their real owners on disk, it has no network
-// but loopback, and its limits stop a fork bomb, a memory hog and a script that runs too long with a
-// sentence naming the limit, while this process (the daemon's place) keeps working. Nothing is left.
+// but loopback, or with --network=outbound the outside but never this host; its limits stop a fork
+// bomb, a memory hog and a script that runs too long with a sentence naming the limit, while this
+// process (the daemon's place) keeps working. Nothing is left.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Journal } from "../../daemon/creator/journal.js";
 import { DEFAULT_LIMITS, Sandbox } from "../../daemon/creator/system/sandbox.js";
+import { hostCodename } from "../../daemon/creator/packages/apt-sources.js";
+import { hostDebianUri } from "../helpers/host-apt.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
@@ -59,6 +65,48 @@ describe("the sandbox", asRoot, () => {
   it("it has loopback only, no host network", async () => {
     const r = await sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
     assert.deepEqual(r.stdout.trim().split("\n"), ["lo"]);
+  });
+
+  describe("with --network=outbound", () => {
+    let server: Server;
+    let port = 0;
+    let hits = 0;
+    before(async () => {
+      server = createServer((_q, r) => {
+        hits++;
+        r.end("host service\n");
+      });
+      await new Promise<void>((ok) => server.listen(0, "0.0.0.0", ok));
+      port = (server.address() as AddressInfo).port;
+    });
+    after(() => new Promise<void>((ok) => server.close(() => ok())));
+
+    const net = (script: string) => sb.run({ view: "host", network: "outbound" }, ["/bin/bash", "-c", script], { okCodes: [1] });
+    const probe = (addr: string) => `timeout 5 bash -c 'exec 3<>/dev/tcp/${addr}/${port}' 2>/dev/null && echo OPEN || echo closed`;
+
+    it("it gets a tap device with a default route", async () => {
+      const r = await net("cut -d: -f1 /proc/net/dev | tail -n +3 | tr -d ' ' | sort; grep -c '^tap0[[:space:]]*00000000' /proc/net/route");
+      assert.deepEqual(r.stdout.trim().split("\n"), ["lo", "tap0", "1"]);
+    });
+
+    it("it cannot reach this host: not its loopback, not the user-mode gateway to it, not its own addresses", async () => {
+      const own = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4" && !i.internal).map((i) => i!.address);
+      const targets = ["127.0.0.1", "10.0.2.2", ...own];
+      const r = await net(targets.map(probe).join("; "));
+      assert.deepEqual(r.stdout.trim().split("\n"), targets.map(() => "closed"), `targets ${targets.join(", ")}`);
+      assert.equal(hits, 0, "the host's service saw no request");
+    });
+
+    it("it reaches the outside: the host's own Debian archive answers", async () => {
+      const uri = hostDebianUri(await hostCodename()).replace(/\/$/, "");
+      const r = await net(`/usr/lib/apt/apt-helper download-file ${uri}/dists/${await hostCodename()}/Release /tmp/Release >/dev/null && grep -c '^Codename:' /tmp/Release`);
+      assert.equal(r.stdout.trim(), "1");
+    });
+
+    it("without it, the same request has no network at all", async () => {
+      const r = await sh(`cut -d: -f1 /proc/net/dev | tail -n +3 | tr -d ' '`);
+      assert.deepEqual(r.stdout.trim().split("\n"), ["lo"]);
+    });
   });
 
   it("a fork bomb is stopped at the task limit with a sentence saying so", async () => {
