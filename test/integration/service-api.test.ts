@@ -107,6 +107,16 @@ describe("imgcreated API (D-Bus and JSON-RPC)", { timeout: 300_000 }, () => {
     assert.ok((await gdbus(h, "carol", objectPath(c.out), "Session.Close", [])).ok);
   });
 
+  it("a kickstart asking %post for the network needs org.imgcreate.network", async () => {
+    const ks = KS + "%addon org_imgcreate --network=outbound\n%end\n";
+    const a = await gdbus(h, "alice", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
+    assert.equal(a.error, ERR + "NotAuthorized", a.message);
+    assert.match(a.message ?? "", /org\.imgcreate\.network/);
+    const c = await gdbus(h, "carol", MANAGER, "Manager.CreateSession", kickstartArgs(ks));
+    assert.ok(c.ok, c.message);
+    assert.ok((await gdbus(h, "carol", objectPath(c.out), "Session.Close", [])).ok);
+  });
+
   it("a file:// repository in a 0700 directory is refused at CreateSession with why and what to change, after polkit", async () => {
     const top = await makeTmp("api-repo");
     try {

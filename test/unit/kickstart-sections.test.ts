@@ -258,3 +258,13 @@ test("--repo-key: not REPO:FILE, a binary or non-key file, or a second key for o
   assert.match(tree("--repo-key=mine:k.asc", "\u0099\u0001\ufffd\u0000")[0]!, /^a\.ks:2: error: key file k\.asc for repo "mine" is not an ASCII-armored OpenPGP public key .*gpg --armor --export/);
   assert.match(tree("--repo-key=mine:k.asc --repo-key=mine:l.asc")[0]!, /^a\.ks:2: error: repository "mine" already has a key \(a\.ks:2\); put all its keys in one file/);
 });
+
+test("%addon org_imgcreate --network: outbound or none, else an error at its line saying which values", () => {
+  assert.equal(ok("%addon org_imgcreate --network=outbound\n%end\n").imgcreate.network, "outbound");
+  assert.equal(ok("%addon org_imgcreate\nnetwork = none\n%end\n").imgcreate.network, "none");
+  assert.equal(ok("%addon org_imgcreate --suite=bookworm\n%end\n").imgcreate.network, undefined);
+  const { ds } = one("lang C\n%addon org_imgcreate\nnetwork = host\n%end\n");
+  assert.deepEqual(ds, [
+    "a.ks:3: error: %addon org_imgcreate --network must be none (the default: %post has no network) or outbound (%post may open connections to the outside, not to this host), not 'host'",
+  ]);
+});
