@@ -82,6 +82,24 @@ describe("LoopImageCreator builds the small image", { timeout: 15 * 60_000 }, ()
     assert.match(cat(img, "/home/alice/.ssh/authorized_keys"), /^ssh-ed25519 \S+ alice@test$/m);
   });
 
+  test("files keep their real owners on disk although the sandbox's root is an unprivileged host uid", () => {
+    const owner = (path: string) => {
+      const m = /User:\s+(\d+)\s+Group:\s+(\d+)/.exec(debugfs(img, `stat ${path}`));
+      assert.ok(m, path);
+      return `${m[1]}:${m[2]}`;
+    };
+    const mode = (path: string) => /Mode:\s+(\d+)/.exec(debugfs(img, `stat ${path}`))?.[1];
+    const alice = /^alice:x:(\d+):(\d+):/m.exec(cat(img, "/etc/passwd"))!;
+    const shadowGid = /^shadow:x:(\d+):/m.exec(cat(img, "/etc/group"))![1];
+    assert.equal(owner("/usr/bin/bash"), "0:0");
+    assert.equal(owner("/etc/passwd"), "0:0");
+    assert.equal(owner("/etc/shadow"), `0:${shadowGid}`, "package scripts chown'd to the image's own group");
+    assert.equal(owner("/home/alice"), `${alice[1]}:${alice[2]}`, "the kickstart's user owns its home");
+    assert.equal(owner("/home/alice/.ssh/authorized_keys"), `${alice[1]}:${alice[2]}`);
+    assert.equal(mode("/usr/bin/passwd"), "04755", "setuid root inside the image, as Debian ships it");
+    assert.equal(owner("/usr/bin/passwd"), "0:0");
+  });
+
   test("services: the enabled unit is linked, the disabled one is not", () => {
     assert.ok(exists(img, "/etc/systemd/system/timers.target.wants/e2scrub_all.timer"));
     assert.ok(!exists(img, "/etc/systemd/system/default.target.wants/e2scrub_reap.service"));
