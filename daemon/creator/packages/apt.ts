@@ -82,7 +82,8 @@ export class AptBackend implements PackageBackend {
 
     ctx.progress({ fraction: 0, message: "reading the package lists" });
     await updateLists(opts, cache, runOpts);
-    const resolved = resolve(req, await availableNames(opts, cache, runOpts));
+    // Not logged: the availability check prints every package name the repository has (~120,000 lines).
+    const resolved = resolve(req, await availableNames(opts, cache, { signal: ctx.signal }));
     if (resolved.missing.length > 0) {
       if (!req.ignoreMissing) throw missingError(resolved.missing);
       for (const m of resolved.missing) ctx.log("warning", `${where(m)}: skipping missing package or group "${m.name}" (--ignoremissing)`);
