@@ -8,7 +8,8 @@ r=$(printf '%s\n' $names | timeout 60 perl -MSocket -e '
   while (my $name = <STDIN>) { chomp $name; next unless $name =~ /^@/; $n++;
     socket(my $s, AF_UNIX, SOCK_STREAM, 0) or next;
     (my $raw = $name) =~ s/^@/\0/;
-    push @ok, $name if connect($s, pack_sockaddr_un($raw)); close $s; }
+    # sockaddr_un with the exact length: an abstract name is not NUL-terminated (pack_sockaddr_un pads it)
+    push @ok, $name if connect($s, pack("S", AF_UNIX) . $raw); close $s; }
   print scalar(@ok), " of $n: @ok\n";')
 case $r in
   0\ *|"") blocked "no abstract socket reachable ($(echo "$names" | wc -w) names listed in /proc/net/unix incl. the canary; ${r:-probe failed})";;
