@@ -10,3 +10,5 @@ export function createUserns(base: number, count: number): number;
  * namespace `usernsFd`, nosuid and nodev, and attaches it at `target`.
  */
 export function idmapMount(source: string, target: string, usernsFd: number): void;
+/** Marks every open fd from `first` on close-on-exec (close_range(CLOSE_RANGE_CLOEXEC), or one by one). */
+export function cloexecFrom(first: number): void;

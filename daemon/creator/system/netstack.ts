@@ -71,18 +71,6 @@ async function sandboxInit(launcher: number): Promise<number> {
   throw new ImgcreateError("Failed", "the sandbox's network namespace did not appear: cannot give it outbound network");
 }
 
-/**
- * The command inside waits (at most 30 s) until the tap device has its default route, so it never
- * starts before the network it asked for.
- */
-export function waitForRoute(argv: string[]): string[] {
-  return [
-    "/bin/sh", "-c",
-    'n=0; until grep -q "^tap0[[:space:]]*00000000" /proc/net/route; do n=$((n+1)); [ $n -gt 300 ] && { echo "imgcreate: the outbound network did not come up" >&2; exit 125; }; sleep 0.1; done; exec "$@"',
-    "imgcreate-network", ...argv,
-  ];
-}
-
 export interface Attached {
   stop(): Promise<void>;
 }

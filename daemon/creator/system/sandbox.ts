@@ -186,6 +186,18 @@ export function launcher(procsFiles: string[], uid: number): string[] {
   ];
 }
 
+/**
+ * The first program inside: bubblewrap leaves the user namespace's fd (3) open into the command,
+ * so a shell closes it, waits for the outbound network's route when there is one (at most 30 s),
+ * and becomes the command.
+ */
+export function inner(outbound: boolean, argv: string[]): string[] {
+  const wait = outbound
+    ? 'n=0; until grep -q "^tap0[[:space:]]*00000000" /proc/net/route; do n=$((n+1)); [ $n -gt 300 ] && { echo "imgcreate: the outbound network did not come up" >&2; exit 125; }; sleep 0.1; done; '
+    : "";
+  return ["/bin/sh", "-c", `exec 3<&-; ${wait}exec "$@"`, "imgcreate", ...argv];
+}
+
 /** Directories above path must be searchable by everyone: bubblewrap runs as an unprivileged uid. */
 function checkSearchable(path: string): void {
   for (let d = dirname(path); ; d = dirname(d)) {
@@ -282,12 +294,17 @@ export class Sandbox {
     if (this.usernsFd < 0) throw new ImgcreateError("InvalidState", "the sandbox is closed: the install root is not mounted");
     return [
       ...launcher(cgroup.procsFiles(this.cg), this.ids.base),
-      "bwrap", ...bwrapArgs(spec, { root: this.o.root, idroot: this.idroot }, fds), "--", ...argv,
+      "bwrap", ...bwrapArgs(spec, { root: this.o.root, idroot: this.idroot }, fds), "--",
+      ...inner(spec.network === "outbound", argv),
     ];
   }
 
-  /** fds 3 and 4 of the child: the user namespace, and a fresh read of the seccomp program. */
+  /**
+   * fds 3 and 4 of the child: the user namespace, and a fresh read of the seccomp program. Nothing
+   * else of the daemon's may reach a sandbox: every other fd is made close-on-exec first.
+   */
   private withFds<T>(fn: (fds: number[]) => T): T {
+    idmap.cloexecFrom(3);
     const filter = openSync(this.seccompFile, "r");
     try {
       return fn([this.usernsFd, filter]);
@@ -318,7 +335,7 @@ export class Sandbox {
     let network: Promise<netstack.Attached> | undefined;
     try {
       const res = await this.withFds((fds) =>
-        run(this.command(spec, outbound ? netstack.waitForRoute(argv) : argv, { userns: 3, seccomp: 4 }), {
+        run(this.command(spec, argv, { userns: 3, seccomp: 4 }), {
           ...opts,
           cleanEnv: true,
           env: { PATH: SANDBOX_PATH },

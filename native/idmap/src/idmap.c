@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,12 +147,44 @@ static napi_value idmap_mount(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Marks every fd from `first` on close-on-exec. Node and its native modules open some descriptors
+// without O_CLOEXEC (a bus socket, a pty master); the sandbox's processes must inherit none of them.
+// The fds a child is meant to get are dup2()ed into place by libuv, which clears the flag on the copy.
+static int cloexec_from(int first) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0) return 0;
+#endif
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int fd = atoi(e->d_name);
+    if (fd >= first && fd != dirfd(d)) fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+  }
+  closedir(d);
+  return 0;
+}
+
+static napi_value cloexec(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t first;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &first) != napi_ok || first < 0) {
+    napi_throw_type_error(env, "EINVAL", "cloexecFrom(fd)");
+    return NULL;
+  }
+  if (cloexec_from(first) != 0) return fail(env, errno, "marking fds close-on-exec");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "createUserns", NAPI_AUTO_LENGTH, create_userns, NULL, &fn);
   napi_set_named_property(env, exports, "createUserns", fn);
   napi_create_function(env, "idmapMount", NAPI_AUTO_LENGTH, idmap_mount, NULL, &fn);
   napi_set_named_property(env, exports, "idmapMount", fn);
+  napi_create_function(env, "cloexecFrom", NAPI_AUTO_LENGTH, cloexec, NULL, &fn);
+  napi_set_named_property(env, exports, "cloexecFrom", fn);
   return exports;
 }
 
