@@ -2,15 +2,14 @@
 // LiveOS/rootfs.img inside) or from the root tree itself (flat). mksquashfs does the work on every core.
 import { readFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { ImgcreateError } from "../../errors.js";
+import { checkCompression, type SquashfsCompression } from "../../compression.js";
 import { requireTools, runTool } from "./livetools.js";
 
-export type SquashfsCompression = "zstd" | "xz" | "gzip" | "lz4" | "lzo" | "none";
-export const SQUASHFS_COMPRESSIONS: readonly SquashfsCompression[] = ["zstd", "xz", "gzip", "lz4", "lzo", "none"];
+export { SQUASHFS_COMPRESSIONS, type SquashfsCompression } from "../../compression.js";
 
 export interface SquashfsOptions {
   compression?: SquashfsCompression;
-  /** Compressor level (zstd 1–22, gzip 1–9); the tool's default when unset. */
+  /** Compressor level (zstd 1–22, gzip 1–9, lzo 1–9); the tool's default when unset. */
   level?: number;
   signal?: AbortSignal;
   /** Fraction done 0..1, parsed from mksquashfs' progress bar. */
@@ -18,14 +17,13 @@ export interface SquashfsOptions {
   onLine?: (line: string) => void;
 }
 
-/** mksquashfs arguments selecting a compression ("none" turns off every table's compression). */
+/** mksquashfs arguments selecting a compression ("none" turns off every table's compression).
+ * Throws InvalidArgs for an unknown type or a level the type does not take (daemon/compression.ts). */
 export function compressionArgs(compression: SquashfsCompression, level?: number): string[] {
-  if (!SQUASHFS_COMPRESSIONS.includes(compression)) {
-    throw new ImgcreateError("InvalidArgs", `unknown squashfs compression "${compression}": use one of ${SQUASHFS_COMPRESSIONS.join(", ")}`);
-  }
+  checkCompression({ type: compression, level });
   if (compression === "none") return ["-noI", "-noD", "-noF", "-noX"];
   const args = ["-comp", compression];
-  if (level !== undefined && (compression === "zstd" || compression === "gzip")) args.push("-Xcompression-level", String(level));
+  if (level !== undefined) args.push("-Xcompression-level", String(level));
   // xz with the x86 BCJ filter, as Fedora's live images use: smaller kernel modules and binaries.
   if (compression === "xz") args.push("-Xbcj", "x86");
   return args;
