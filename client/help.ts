@@ -42,7 +42,8 @@ const IMAGE_OPTIONS: OptionSpec[] = [
   { name: "title", arg: "TITLE", help: "Title shown in the boot menu." },
   { name: "product", arg: "PRODUCT", help: "Product name used in boot menu entries." },
   { name: "releasever", arg: "VER", help: "Value substituted for $releasever in repository URLs." },
-  { name: "compression-type", arg: "TYPE", help: "squashfs compression of a live image: zstd (default), xz, gzip, lz4 or none." },
+  { name: "compression", arg: "TYPE[:LEVEL]", help: "squashfs compression of a live image: zstd (default, level 15), zstd:1 to zstd:22, xz, gzip[:1-9], lz4, lzo[:1-9] or none. zstd:3 is many times faster than the default and about 10 % larger." },
+  { name: "compression-type", arg: "TYPE[:LEVEL]", help: "Same as --compression (livecd-creator's name)." },
   { name: "flat-squashfs", help: "Squash the root tree itself instead of an ext4 image inside the squashfs." },
   { name: "ks-version", arg: "VER", help: "Kickstart syntax version (DEVEL, RHEL8, RHEL9, RHEL10; default: the file's #version= or DEVEL)." },
 ];

@@ -37,10 +37,11 @@ _imgcreate() {
         --title) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --product) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --releasever) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --compression) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --compression-type) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --ks-version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--output -o --type --name --fslabel --title --product --releasever --compression-type --flat-squashfs --ks-version --shell --keep-session --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--output -o --type --name --fslabel --title --product --releasever --compression --compression-type --flat-squashfs --ks-version --shell --keep-session --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
     "session create")
       case "$prev" in
         --type) COMPREPLY=( $(compgen -W "live loop fs" -- "$cur") ); return ;;
@@ -49,10 +50,11 @@ _imgcreate() {
         --title) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --product) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --releasever) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --compression) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --compression-type) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --ks-version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--type --name --fslabel --title --product --releasever --compression-type --flat-squashfs --ks-version --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--type --name --fslabel --title --product --releasever --compression --compression-type --flat-squashfs --ks-version --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
     "session list")
       case "$prev" in
 

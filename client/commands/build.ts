@@ -3,7 +3,8 @@
 // closes the session — also when it fails or is cancelled (unless --keep-session).
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { ImgcreateError } from "../../daemon/errors.js";
+import { formatCompression, parseCompression } from "../../daemon/compression.js";
+import { ImgcreateError, asImgcreateError } from "../../daemon/errors.js";
 import { EXIT, describeError, usageError } from "../errors.js";
 import { readKickstart, defaultName } from "../kickstart.js";
 import { STAGES, type Connection, type SessionOptions } from "../connection/types.js";
@@ -22,8 +23,18 @@ export interface BuildRequest {
   renderer?: Renderer;
 }
 
+/** --compression TYPE[:LEVEL], checked here with the daemon's own rules so a typo is a usage error before any work. */
+export function compressionOption(text: string | undefined, command: string[]): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return formatCompression(parseCompression(text));
+  } catch (err) {
+    throw usageError(`--compression: ${asImgcreateError(err).message}`, command);
+  }
+}
+
 /** Session options from parsed command-line values (shared with `session create` and the compat front ends). */
-export function sessionOptions(values: Record<string, string | boolean | undefined>, kickstart: string): SessionOptions {
+export function sessionOptions(values: Record<string, string | boolean | undefined>, kickstart: string, command = ["build"]): SessionOptions {
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   const type = str("type") as SessionOptions["type"];
   const o: SessionOptions = {
@@ -33,7 +44,7 @@ export function sessionOptions(values: Record<string, string | boolean | undefin
     title: str("title"),
     product: str("product"),
     releasever: str("releasever"),
-    compression: str("compression-type"),
+    compression: compressionOption(str("compression") ?? str("compression-type"), command),
   };
   if (values["flat-squashfs"] === true) o["flat-squashfs"] = true;
   return o;

@@ -25,7 +25,7 @@ async function withConnection<T>(ctx: Context, fn: (c: Connection) => Promise<T>
 export async function sessionCreate(ctx: Context, kickstart: string, values: Values): Promise<number> {
   const ks = await readKickstart(kickstart);
   for (const w of ks.warnings) ctx.err.write(`${w}\n`);
-  const id = await withConnection(ctx, (c) => c.createSession(ks.text, ks.includes, { ...sessionOptions(values, kickstart), ...ks.where }));
+  const id = await withConnection(ctx, (c) => c.createSession(ks.text, ks.includes, { ...sessionOptions(values, kickstart, ["session", "create"]), ...ks.where }));
   ctx.out.write(ctx.json ? JSON.stringify({ session: id }) + "\n" : `${id}\n`);
   return EXIT.ok;
 }

@@ -5,7 +5,8 @@
 import { parseArgs } from "node:util";
 import { machine } from "node:os";
 import { basename } from "node:path";
-import { ImgcreateError } from "../../daemon/errors.js";
+import { formatCompression, parseCompression } from "../../daemon/compression.js";
+import { ImgcreateError, asImgcreateError } from "../../daemon/errors.js";
 import { EXIT } from "../errors.js";
 import type { SessionOptions } from "../connection/types.js";
 
@@ -31,7 +32,7 @@ export const COMPAT_OPTIONS: CompatOption[] = [
   { name: "syslinux", help: "Use SYSLINUX (ISOLINUX) for BIOS booting" },
   { name: "nomacboot", help: "Do not create HFS+ boot image (we never do)" },
   { name: "flat-squashfs", help: "Squash the root filesystem directly, without LiveOS/rootfs.img" },
-  { name: "compression-type", arg: '"TYPE [ARGS]"', help: "squashfs compression: zstd, xz, gzip, lzo or lz4 (default: the daemon's, zstd)" },
+  { name: "compression-type", arg: '"TYPE[:LEVEL] [ARGS]"', help: "squashfs compression: zstd[:1-22], xz, gzip[:1-9], lzo[:1-9] or lz4 (default: the daemon's, zstd)" },
   { name: "dracut-conf-args", arg: '"[+]ARGS"', help: "dracut arguments (ignored with a warning: the engine writes the live dracut config)" },
   { name: "plugins", short: "p", help: "Use DNF plugins (ignored with a warning)" },
   { name: "image-type", arg: "livecd|image", help: "Pretend to be livecd-creator or image-creator", hidden: true },
@@ -100,18 +101,35 @@ function titleOf(name: string): string {
 }
 
 const EXT4_LABEL_MAX = 16;
-const COMPRESSORS = ["zstd", "xz", "gzip", "lzo", "lz4"];
+const COMPRESSORS = "zstd[:1-22], xz, gzip[:1-9], lzo[:1-9], lz4";
 
+/** livecd-tools passes "TYPE ARGS" to mksquashfs as -comp TYPE ARGS: its -Xcompression-level N is the level
+ * the daemon takes as TYPE:N; other arguments are the daemon's to choose. */
+function splitLevelArg(args: string[], warnings: string[]): string | undefined {
+  const i = args.indexOf("-Xcompression-level");
+  const level = i >= 0 ? args[i + 1] : undefined;
+  const rest = i >= 0 ? [...args.slice(0, i), ...args.slice(i + 2)] : args;
+  if (rest.length) warnings.push(`--compression-type: extra mksquashfs arguments '${rest.join(" ")}' are ignored; the daemon chooses them`);
+  return level;
+}
+
+/** --compression-type "TYPE[:LEVEL] [ARGS]" → the daemon's TYPE[:LEVEL], checked with its own rules. */
 function compression(prog: string, value: string, warnings: string[]): string {
-  const [type = "", ...args] = value.trim().split(/\s+/);
-  if (type === "xz1m") {
+  const [first = "", ...args] = value.trim().split(/\s+/);
+  if (first === "xz1m") {
     warnings.push(`--compression-type xz1m: using xz with the daemon's block size (its extra arguments are not passed)`);
     return "xz";
   }
-  if (type.toLowerCase() === "none") throw refuse(prog, `--compression-type None reads the compression of a --base-on image, which is not supported here; name a compressor (${COMPRESSORS.join(", ")})`);
-  if (!COMPRESSORS.includes(type)) throw refuse(prog, `--compression-type '${type}' is not supported; choose one of ${COMPRESSORS.join(", ")}`);
-  if (args.length) warnings.push(`--compression-type: extra mksquashfs arguments '${args.join(" ")}' are ignored; the daemon chooses them`);
-  return type;
+  const [type = "", colonLevel] = first.split(/:(.*)/s);
+  if (type.toLowerCase() === "none") throw refuse(prog, `--compression-type None reads the compression of a --base-on image, which is not supported here; name a compressor (${COMPRESSORS})`);
+  const argLevel = splitLevelArg(args, warnings);
+  if (colonLevel !== undefined && argLevel !== undefined) throw refuse(prog, `--compression-type '${value}' gives the level twice; use ${type}:LEVEL`);
+  const level = colonLevel ?? argLevel;
+  try {
+    return formatCompression(parseCompression(level === undefined ? type : `${type}:${level}`));
+  } catch (err) {
+    throw refuse(prog, `--compression-type '${value}' is not supported: ${asImgcreateError(err).message}`);
+  }
 }
 
 export function compatHelp(prog: string): string {

@@ -1,6 +1,7 @@
 // THE API, declared once. Each entry: interface, name, one-line doc, parameters (with validation), result,
 // polkit action, the session states it is allowed in. The D-Bus and JSON-RPC adapters, the introspection XML
 // and docs/dbus-api.md follow from this table; the behaviour behind each entry is in service.ts.
+import { compressionChoices, formatCompression, parseCompression } from "../compression.js";
 import { ACTIONS, type InterfaceName, type PolkitAction } from "./names.js";
 import { T, KICKSTART_MAX, type ParamDef, type OptionType } from "./schema.js";
 import type { Operation, SessionState } from "./types.js";
@@ -63,7 +64,12 @@ export const METHODS: readonly MethodDef[] = [
           title: { t: "string", maxLen: 128, doc: "boot menu title" },
           product: { t: "string", maxLen: 128, doc: "product name" },
           releasever: { t: "string", maxLen: 32, pattern: /^[A-Za-z0-9._-]+$/, doc: "release version" },
-          compression: { t: "string", enum: ["zstd", "xz", "gzip", "lzo", "lz4", "none"], doc: "squashfs compressor (live)" },
+          compression: {
+            t: "string",
+            maxLen: 16,
+            canonical: (s) => formatCompression(parseCompression(s)),
+            doc: `squashfs compression of a live image, TYPE[:LEVEL]: ${compressionChoices()} (default zstd at mksquashfs' level)`,
+          },
           "flat-squashfs": { t: "boolean", doc: "squash the tree itself, not an ext4 image (live)" },
           minimize: { t: "boolean", doc: "shrink the image to its contents" },
           bootloader: { t: "string", enum: ["grub", "isolinux"], doc: "BIOS bootloader (live)" },

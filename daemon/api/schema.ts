@@ -4,7 +4,15 @@
 import { ImgcreateError } from "../errors.js";
 
 export type OptionType =
-  | { t: "string"; enum?: readonly string[]; maxLen?: number; pattern?: RegExp; doc: string }
+  | {
+      t: "string";
+      enum?: readonly string[];
+      maxLen?: number;
+      pattern?: RegExp;
+      /** A value with a grammar of its own: returns its canonical form or throws InvalidArgs saying what is allowed. */
+      canonical?: (s: string) => string;
+      doc: string;
+    }
   | { t: "boolean"; doc: string }
   | { t: "uint"; max: number; doc: string };
 
@@ -45,6 +53,16 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/** Runs an option's own grammar, its InvalidArgs naming the option like every other check here. */
+function canonical(where: string, fn: (s: string) => string, s: string): string {
+  try {
+    return fn(s);
+  } catch (err) {
+    if (err instanceof ImgcreateError && err.code === "InvalidArgs") throw bad(where, err.message);
+    throw err;
+  }
+}
+
 function checkOption(param: string, key: string, spec: OptionType, v: unknown): unknown {
   const where = `${param}.${key}`;
   switch (spec.t) {
@@ -52,7 +70,7 @@ function checkOption(param: string, key: string, spec: OptionType, v: unknown): 
       const s = checkString(where, v, spec.maxLen ?? 256);
       if (spec.enum && !spec.enum.includes(s)) throw bad(where, `must be one of ${spec.enum.join(", ")}, got "${s}"`);
       if (spec.pattern && !spec.pattern.test(s)) throw bad(where, `"${s}" is not allowed (must match ${String(spec.pattern)})`);
-      return s;
+      return spec.canonical ? canonical(where, spec.canonical, s) : s;
     }
     case "boolean":
       if (typeof v !== "boolean") throw bad(where, `expected a boolean, got ${describe(v)}`);

@@ -22,7 +22,7 @@ export interface CreateSessionOptions {
   title?: string; // s
   product?: string; // s
   releasever?: string; // s
-  compression?: string; // s: squashfs compressor for live images (zstd, xz, gzip, lzo, lz4, none)
+  compression?: string; // s: squashfs compression of a live image, TYPE[:LEVEL] (daemon/compression.ts): "zstd", "zstd:3", "xz", "gzip:9", ...
   "flat-squashfs"?: boolean; // b
   minimize?: boolean; // b
   bootloader?: "grub" | "isolinux"; // s

@@ -26,7 +26,7 @@ import type { CreatorOptions } from "./types.js";
 export interface LiveCreatorOptions extends CreatorOptions {
   /** squashfs compression (default zstd). */
   compression?: SquashfsCompression;
-  /** Compressor level for zstd / gzip (the tool's default when unset). */
+  /** Compressor level: zstd 1–22, gzip 1–9, lzo 1–9 (mksquashfs' default when unset; xz, lz4 and none take none). */
   compressionLevel?: number;
   /** Put the root tree itself in the squashfs instead of LiveOS/rootfs.img. */
   flatSquashfs?: boolean;

@@ -37,7 +37,9 @@ export interface CreatorOptions {
   fslabel?: string;
   releasever?: string;
   minimize?: boolean;
+  /** squashfs type (live); the level, when the session's TYPE[:LEVEL] named one, in compressionLevel. */
   compression?: string;
+  compressionLevel?: number;
   flatSquashfs?: boolean;
   title?: string;
   product?: string;

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import fse from "fs-extra";
+import { parseCompression } from "../compression.js";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import { PRIORITY, createSessionLogger, endSessionLogger, levelOfPriority, type Logger } from "../log.js";
 import { DEFAULT_WHERE, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
@@ -37,6 +38,13 @@ const STAGES = ["mount", "install", "configure", "unmount", "package"] as const;
 type Stage = (typeof STAGES)[number];
 /** How many finished jobs a session keeps visible. */
 const KEEP_FINISHED = 20;
+
+/** A session's TYPE[:LEVEL] as the engine takes it: the type and the level apart (absent: the engine's default). */
+export function creatorCompression(text: string | undefined): { compression?: string; compressionLevel?: number } {
+  if (text === undefined) return {};
+  const { type, level } = parseCompression(text);
+  return level === undefined ? { compression: type } : { compression: type, compressionLevel: level };
+}
 
 /** Does the kickstart (or an include) have a %post --nochroot section? Such code runs on the host. */
 export function hasHostScripts(model: unknown): boolean {
@@ -318,7 +326,7 @@ export class SessionRegistry extends EventEmitter {
       fslabel: o.fslabel,
       releasever: o.releasever,
       minimize: o.minimize,
-      compression: o.compression,
+      ...creatorCompression(o.compression),
       flatSquashfs: o.flatSquashfs,
       title: o.title,
       product: o.product,

@@ -36,6 +36,7 @@ export interface SessionOptions {
   title?: string;
   product?: string;
   releasever?: string;
+  /** TYPE[:LEVEL] as the API accepted it (daemon/compression.ts). */
   compression?: string;
   flatSquashfs?: boolean;
   minimize?: boolean;

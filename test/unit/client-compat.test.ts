@@ -66,11 +66,27 @@ test("options that change nothing here are accepted with a warning saying why", 
   assert.match(planCompat(["-c", "a.ks", "--title", "T"], "image", NOW).warnings[0]!, /--title is ignored: it applies to live images only/);
 });
 
+test("--compression-type TYPE[:LEVEL], or livecd-tools' -Xcompression-level argument, is the daemon's TYPE:LEVEL", () => {
+  const comp = (v: string) => planCompat(["-c", "a.ks", `--compression-type=${v}`], "livecd", NOW);
+  assert.equal(comp("zstd:3").options.compression, "zstd:3");
+  assert.deepEqual(comp("zstd:3").warnings, []);
+  assert.equal(comp("gzip:9").options.compression, "gzip:9");
+  assert.equal(comp("lzo").options.compression, "lzo");
+  assert.equal(comp("zstd -Xcompression-level 19").options.compression, "zstd:19");
+  const p = comp("gzip -Xcompression-level 4 -Xwindow-size 12");
+  assert.equal(p.options.compression, "gzip:4");
+  assert.match(p.warnings[0]!, /extra mksquashfs arguments '-Xwindow-size 12' are ignored/);
+  assert.equal(planCompat(["-c", "a.ks"], "livecd", NOW).options.compression, undefined, "the daemon's default stays");
+});
+
 test("options that would make it silently wrong are refused with the reason", () => {
   assert.match(refusal(["-c", "a.ks", "--base-on", "old.iso"]), /--base-on is not supported/);
   assert.match(refusal(["-c", "a.ks", "--repo", "/etc/yum.repos.d"]), /put the repositories in the kickstart/);
   assert.match(refusal(["-c", "a.ks", "--compression-type", "None"]), /--base-on image/);
-  assert.match(refusal(["-c", "a.ks", "--compression-type", "lzma"]), /'lzma' is not supported; choose one of zstd, xz, gzip, lzo, lz4/);
+  assert.match(refusal(["-c", "a.ks", "--compression-type", "lzma"]), /'lzma' is not supported: unknown squashfs compression "lzma"; use TYPE\[:LEVEL\], one of zstd\[:1-22\], xz, gzip\[:1-9\]/);
+  assert.match(refusal(["-c", "a.ks", "--compression-type", "zstd:23"]), /'zstd:23' is not supported: .*level for zstd must be 1 to 22, got 23/);
+  assert.match(refusal(["-c", "a.ks", "--compression-type", "xz -Xcompression-level 6"]), /xz takes no level/);
+  assert.match(refusal(["-c", "a.ks", "--compression-type", "zstd:3 -Xcompression-level 5"]), /gives the level twice; use zstd:LEVEL/);
   assert.match(refusal(["-c", "a.ks", "--pkgverify-level", "none"]), /would weaken verification/);
   assert.match(refusal(["-c", "a.ks", "-s"]), /--skip-compression is not supported/);
   assert.match(refusal(["-f", "a-label-of-17-chr", "a.ks"], "image"), /limited to 16 characters \(ext4\)/);
