@@ -401,7 +401,8 @@ ${posts.join("")}`;
       })
       .filter((t) => t !== "" && !t.includes(" "))
       .join(" ");
-    h = await startHarness({ daemon: true, rules: RULES });
+    // Limits well below the suite's own safety nets, so a stop by the sandbox is told apart from one by the nets.
+    h = await startHarness({ daemon: true, rules: RULES, daemonArgs: ["--sandbox-tasks", "512", "--sandbox-memory", "1024"] });
     for (const n of ["core_pattern", "modprobe"]) if (existsSync(`/proc/sys/kernel/${n}`)) sysctls[n] = readSysctl(n);
     hostNs = ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"].map((t) => readlinkSync(`/proc/self/ns/${t}`)).join(" ");
     assert.match(readFileSync("/etc/shadow", "utf8"), /^alice:/m, "the host's shadow has alice (host-shadow looks for her)");
