@@ -71,7 +71,9 @@ export class LoopImageCreator extends ImageCreator {
     this.loopDevice = dev;
     await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
     this.progress("mount", { fraction: 0.6, message: `mounting ${dev} on the install root` });
-    const m = await this.journal.take("mount", { path: this.instroot }, () => mounts.mount(dev, this.instroot, { type: fstype, ...installMountOptions(fstype) }));
+    const m = await this.journal.take("mount", { path: this.instroot }, () =>
+      mounts.mount(dev, this.instroot, { type: mountType(fstype), ...installMountOptions(fstype) }),
+    );
     this.mountId = m.id;
   }
 
@@ -116,6 +118,14 @@ async function moveSparse(from: string, to: string, signal: AbortSignal): Promis
   }
   await run(["cp", "--sparse=always", from, to], { signal });
   await rm(from, { force: true });
+}
+
+/**
+ * The kernel driver to mount with: ext3 through the ext4 driver, whose "ext3" registration does not
+ * allow the idmapped mount the sandbox needs (the on-disk format stays ext3: no feature is added).
+ */
+function mountType(fstype: string): string {
+  return fstype === "ext3" ? "ext4" : fstype;
 }
 
 /**

@@ -4,15 +4,23 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LoopImageCreator, type LogEvent, type ProgressEvent } from "../../daemon/creator/index.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
-import { loadKickstart } from "./fixtures/engine-kickstart.js";
+import { FIXTURES, loadKickstart } from "./fixtures/engine-kickstart.js";
 
 const HOST_SOCKET = "/run/imgcreate-test-engine.sock";
+/** Fedora's live base kickstart from the corpus: its %post runs in our sandbox too (rpm and mandb are absent here, which it survives). */
+const CORPUS_KS = join(FIXTURES, "..", "..", "..", "..", "shared", "kickstarts", "fedora-kickstarts", "fedora-live-base.ks");
+
+function corpusPost(): string {
+  const m = /^%post\n[\s\S]*?^%end\n/m.exec(readFileSync(CORPUS_KS, "utf8"));
+  assert.ok(m, `a %post in ${CORPUS_KS}`);
+  return m[0];
+}
 
 function debugfs(img: string, cmd: string): string {
   const r = spawnSync("debugfs", ["-R", cmd, img], { encoding: "utf8" });
@@ -34,7 +42,8 @@ describe("LoopImageCreator builds the small image", { timeout: 15 * 60_000 }, ()
     rmSync(HOST_SOCKET, { force: true });
     server = createServer();
     await new Promise<void>((r) => server.listen(HOST_SOCKET, r));
-    creator = new LoopImageCreator(loadKickstart("engine-small.ks"), "engine-small", { workDir: join(tmp, "work"), fslabel: "ENGINETEST" });
+    const ks = loadKickstart("engine-small.ks", (t) => `${t}\n${corpusPost()}`);
+    creator = new LoopImageCreator(ks, "engine-small", { workDir: join(tmp, "work"), fslabel: "ENGINETEST" });
     creator.on("progress", (p) => progress.push(p));
     creator.on("log", (l) => logs.push(l));
     const artifacts = await creator.create(join(tmp, "out"));
@@ -111,6 +120,13 @@ describe("LoopImageCreator builds the small image", { timeout: 15 * 60_000 }, ()
     assert.equal(cat(img, "/root/probe-liveroot").trim(), join(tmp, "work", "live"));
     assert.match(cat(img, "/root/post.log"), /chrooted post output line/);
     assert.ok(logs.some((l) => l.stage === "configure" && l.line === "chrooted post output line"), "script output streams as log lines");
+  });
+
+  test("the corpus's Fedora live %post ran in the sandbox: fstab line, update stamps, emptied machine-id", () => {
+    assert.match(cat(img, "/etc/fstab"), /^vartmp\s+\/var\/tmp\s+tmpfs\s+defaults\s+0\s+0$/m);
+    assert.equal(cat(img, "/etc/.updated").trim(), "File created by kickstart. See systemd-update-done.service(8).");
+    assert.equal(cat(img, "/var/.updated").trim(), "File created by kickstart. See systemd-update-done.service(8).");
+    assert.equal(cat(img, "/etc/machine-id"), "");
   });
 
   test("packages: the requested ones are in, the excluded one and the docs are not", () => {

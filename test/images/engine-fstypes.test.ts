@@ -26,7 +26,8 @@ for (const fstype of ["ext3", "xfs", "btrfs"]) {
     try {
       await c.mount();
       const fs = execFileSync("findmnt", ["--noheadings", "--output", "FSTYPE", c.instroot], { encoding: "utf8" }).trim();
-      assert.equal(fs, fstype);
+      // ext3 is mounted by the ext4 driver (its ext3 registration refuses the sandbox's idmapped mount); blkid below shows it is still ext3 on disk.
+      assert.equal(fs, fstype === "ext3" ? "ext4" : fstype);
       await c.unmount();
       const [img] = await c.package(join(tmp, `${fstype}-out`));
       assert.ok(img && existsSync(img));

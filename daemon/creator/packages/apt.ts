@@ -106,11 +106,15 @@ export class AptBackend implements PackageBackend {
     const debs = join(dir, "debs");
     const variant = variantFor(req, repos.addon.variant);
     ctx.progress({ fraction: 0.02, message: "downloading packages" });
+    // apt resolves the whole package set here first, so its refusals (an exclude another package
+    // needs, an unknown name) are explained here as at install.
     await this.withDownloadProgress(debs, ctx, () =>
       downloadDebs(
         { aptOptions: opts, cache, debs, suite: sources.suite, arch: hostArch(), variant, include: resolved.install, recommends: req.weakDeps, preferencesDir: prefs },
         { signal: ctx.signal, onLine: (l) => ctx.log("debug", l) },
-      ),
+      ).catch((err: unknown) => {
+        throw err instanceof CommandError ? explain(err, req, ctx.root) : err;
+      }),
     );
     // apt in the sandbox locks and writes partial/ here as the sandbox's root.
     await ctx.sandbox.grant(debs);
