@@ -73,6 +73,8 @@ export interface ImgcreateAddon extends Partial<Located> {
   repoKeys?: RepoKey[];
   /** `--network=outbound`: %post may open connections to the outside (never to this host); default none. */
   network?: "none" | "outbound";
+  /** `--backend=apt|dnf`: the package manager, overriding what the repositories suggest (see backend.ts). */
+  backend?: "apt" | "dnf";
 }
 
 /** A repository's signing key, its text read by the parser's reader (so the client sends it, as an %include). */

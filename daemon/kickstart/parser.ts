@@ -11,6 +11,7 @@ import { runCommand } from "./commands.js";
 import { buildTypedFields } from "./build.js";
 import { handlePackagesHeader, PackageLists } from "./packages.js";
 import { checkRepoKeys, type NamedFileReader } from "./repo-keys.js";
+import { chooseBackend } from "./backend-choice.js";
 import {
   KNOWN_SECTIONS, SCRIPT_SECTIONS, checkScriptHeader, finishAddon, finishCertificate, finishScript, type OpenSection,
 } from "./sections.js";
@@ -65,6 +66,8 @@ export function parseKickstart(file: string, opts: ParseOptions): ParseResult {
   st.model.commands = Object.fromEntries(st.raw);
   buildTypedFields(st.model, st.raw, sink);
   checkRepoKeys(st.model, sink);
+  const mixed = chooseBackend(st.model).conflict;
+  if (mixed) sink.error(mixed.file, mixed.line, mixed.message);
   return { model: st.model, diagnostics: sink.list, files };
 }
 

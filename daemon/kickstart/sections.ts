@@ -103,6 +103,7 @@ const ADDON_SPECS: OptionSpec[] = [
   { f: ["--mirror"], d: "mirror", k: "store" },
   { f: ["--repo-key"], d: "repo-key", k: "append" },
   { f: ["--network"], d: "network", k: "store" },
+  { f: ["--backend"], d: "backend", k: "store" },
 ];
 
 /** %addon / %anaconda: kept as text; `%addon org_imgcreate` also fills model.imgcreate. */
@@ -136,7 +137,7 @@ function readImgcreateAddon(m: KickstartModel, s: OpenSection, args: string[], s
     const eq = /^([A-Za-z_-]+)\s*=\s*(.*)$/.exec(text);
     const spec = eq ? ADDON_SPECS.find((o) => o.d === eq[1]) : undefined;
     if (!eq || !spec) {
-      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant, mirror, repo-key or network`);
+      sink.error(s.file, line, `unknown line in %addon ${IMGCREATE_ADDON}: '${text}'; write 'key = value' with key suite, components, variant, mirror, repo-key, network or backend`);
       return;
     }
     if (spec.d === "repo-key") return addKey(eq[2]!.trim(), line);
@@ -149,6 +150,10 @@ function apply(addon: ImgcreateAddon, ns: Record<string, unknown>, s: OpenSectio
   if (typeof ns.network === "string") {
     if (ns.network === "none" || ns.network === "outbound") addon.network = ns.network;
     else sink.error(s.file, line, `%addon ${IMGCREATE_ADDON} --network must be none (the default: %post has no network) or outbound (%post may open connections to the outside, not to this host), not '${ns.network}'`);
+  }
+  if (typeof ns.backend === "string") {
+    if (ns.backend === "apt" || ns.backend === "dnf") addon.backend = ns.backend;
+    else sink.error(s.file, line, `%addon ${IMGCREATE_ADDON} --backend must be apt (Debian: mmdebstrap) or dnf (Fedora, CentOS, AlmaLinux, Rocky), not '${ns.backend}'`);
   }
   if (typeof ns.suite === "string") addon.suite = ns.suite;
   if (Array.isArray(ns.components)) addon.components = ns.components as string[];

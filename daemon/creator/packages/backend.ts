@@ -4,26 +4,9 @@ import type { ImgcreateAddon, RepoEntry } from "../../kickstart/model.js";
 import type { Sandbox } from "../system/sandbox.js";
 import type { Journal } from "../journal.js";
 
-export interface Spec {
-  name: string;
-  file?: string;
-  line?: number;
-}
-
-/** %packages, in the backend's terms. */
-export interface PackageRequest {
-  packages: Spec[];
-  excludes: Spec[];
-  groups: Spec[];
-  /** Install the minimal variant only (%packages --nocore). */
-  nocore: boolean;
-  excludeDocs: boolean;
-  /** "en_US:de" — only these languages' translations (--inst-langs). */
-  instLangs?: string;
-  ignoreMissing: boolean;
-  /** Install weak dependencies (Recommends); false with --exclude-weakdeps. */
-  weakDeps: boolean;
-}
+// The request (%packages in the backend's terms) is built by the kickstart layer; see kickstart/request.ts.
+export type { Spec, ModuleSpec, PackageRequest } from "../../kickstart/request.js";
+import type { PackageRequest } from "../../kickstart/request.js";
 
 /** Where packages come from: the kickstart's repos and %addon org_imgcreate, else the host's sources. */
 export interface RepoConfig {

@@ -1,23 +1,11 @@
-// %packages → a package request, and the pure part of resolving it against the names a repository
-// offers: globs expanded, groups mapped to Debian tasks/metapackages, missing names found with the
-// FILE:LINE they came from. No I/O here, so it is unit-tested directly.
+// Resolving a package request (built by kickstart/request.ts) against the names a repository offers:
+// globs expanded, groups mapped to Debian tasks/metapackages, missing names found with the FILE:LINE
+// they came from. No I/O here, so it is unit-tested directly.
 import { ImgcreateError } from "../../errors.js";
-import type { PackagesSection } from "../../kickstart/model.js";
 import type { PackageRequest, Spec } from "./backend.js";
 
-export function requestFromKickstart(p: PackagesSection): PackageRequest {
-  const spec = (e: { name: string; file: string; line: number }): Spec => ({ name: e.name, file: e.file, line: e.line });
-  return {
-    packages: p.packages.map(spec),
-    excludes: p.excludedPackages.map(spec),
-    groups: p.groups.map(spec),
-    nocore: p.nocore,
-    excludeDocs: p.excludedocs,
-    ...(p.instLangs !== undefined ? { instLangs: p.instLangs } : {}),
-    ignoreMissing: p.ignoremissing,
-    weakDeps: !p.excludeWeakdeps,
-  };
-}
+/** Moved to the kickstart layer (pure, shared with the client's `ks plan`). */
+export { requestFromKickstart } from "../../kickstart/request.js";
 
 export function where(s: Spec): string {
   return s.file !== undefined ? `${s.file}:${s.line}` : "(no file)";
