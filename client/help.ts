@@ -100,6 +100,16 @@ export const COMMANDS: CommandSpec[] = [
   { path: ["ks", "check"], args: "FILE...", complete: "file", summary: "Check kickstart files; print FILE:LINE: error|warning: message lines.", options: [{ name: "version", arg: "VER", help: "Kickstart version." }] },
   { path: ["ks", "flatten"], args: "FILE", complete: "file", summary: "Print the kickstart with includes inlined.", options: [{ name: "version", arg: "VER", help: "Kickstart version." }] },
   { path: ["ks", "dump"], args: "FILE", complete: "file", summary: "Print the typed kickstart model as JSON.", options: [{ name: "version", arg: "VER", help: "Kickstart version." }] },
+  {
+    path: ["ks", "plan"], args: "FILE", complete: "file",
+    summary: "Print the package transaction a kickstart asks for (dry run, no network): backend, repositories, packages, groups.",
+    details: "The backend is apt or dnf, from %addon org_imgcreate --backend= or the kickstart's repositories (docs/kickstart.md); a kickstart mixing apt and dnf repositories is an error at the line to change. Repository URLs are shown as written, with $releasever and $basearch for the backend to expand.",
+    options: [
+      { name: "version", arg: "VER", help: "Kickstart version." },
+      { name: "releasever", arg: "VER", help: "Release version to record in the plan (default: the backend's)." },
+      { name: "json", help: "Print the plan as JSON instead of the short human form." },
+    ],
+  },
   { path: ["version"], args: "", complete: "none", summary: "Print the client version and, when reachable, the daemon's.", options: [] },
 ];
 

@@ -25,7 +25,7 @@ _imgcreate() {
     COMPREPLY=( $(compgen -W "build session shell boot-test ks version --transport --socket --json --help -h" -- "$cur") ); return
   fi
   if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create list show mount install configure unmount package shell cancel close logs" -- "$cur") ); return; fi
-  if [[ "$cmd" == ks && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "check flatten dump" -- "$cur") ); return; fi
+  if [[ "$cmd" == ks && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "check flatten dump plan" -- "$cur") ); return; fi
   local key="$cmd"; [[ -n "$sub" ]] && key="$cmd $sub"
   case "$key" in
     "build")
@@ -136,6 +136,12 @@ _imgcreate() {
         --version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--version --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
+    "ks plan")
+      case "$prev" in
+        --version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --releasever) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--version --releasever --json --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
     "version")
       case "$prev" in
 

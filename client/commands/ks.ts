@@ -1,9 +1,9 @@
-// `imgcreate ks check|flatten|dump`: the kickstart tool. Runs as the calling user and reads files with
+// `imgcreate ks check|flatten|dump|plan`: the kickstart tool. Runs as the calling user and reads files with
 // the user's rights; exit 0 when every file is valid, 1 when any has an error, 2 on usage errors.
 
 import { readFileSync } from "node:fs";
 import {
-  parseKickstart, flatten, formatDiagnostic, hasErrors, normalizeVersion, versions, type Diagnostic,
+  parseKickstart, flatten, formatDiagnostic, hasErrors, normalizeVersion, versions, transactionPlan, formatPlan, type Diagnostic,
 } from "../../daemon/kickstart/index.js";
 
 type Sink = ((s: string) => void) | { write: (s: string) => unknown };
@@ -19,6 +19,7 @@ export interface KsIo {
 const USAGE = `usage: imgcreate ks check [--version V] FILE...
        imgcreate ks flatten [--version V] FILE
        imgcreate ks dump [--version V] FILE
+       imgcreate ks plan [--version V] [--releasever R] [--json] FILE
 versions: ${versions.join(", ")} (default: the file's #version= line, else DEVEL)
 `;
 
@@ -41,13 +42,15 @@ function fsReader(p: string): string | undefined {
 interface Args {
   sub: string;
   version?: string;
+  releasever?: string;
+  json?: boolean;
   files: string[];
 }
 
 function parseArgs(argv: string[]): Args | string {
   const [sub, ...rest] = argv;
   if (sub === undefined) return "missing subcommand";
-  if (!["check", "flatten", "dump"].includes(sub)) return `unknown subcommand '${sub}'`;
+  if (!["check", "flatten", "dump", "plan"].includes(sub)) return `unknown subcommand '${sub}'`;
   const out: Args = { sub, files: [] };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
@@ -56,6 +59,12 @@ function parseArgs(argv: string[]): Args | string {
       if (v === undefined) return `${a} needs a value`;
       out.version = v;
     } else if (a.startsWith("--version=")) out.version = a.slice("--version=".length);
+    else if (sub === "plan" && a === "--json") out.json = true;
+    else if (sub === "plan" && a === "--releasever") {
+      const v = rest[++i];
+      if (v === undefined) return `${a} needs a value`;
+      out.releasever = v;
+    } else if (sub === "plan" && a.startsWith("--releasever=")) out.releasever = a.slice("--releasever=".length);
     else if (a === "--") out.files.push(...rest.slice(i + 1)), (i = rest.length);
     else if (a.startsWith("-") && a !== "-") return `unknown option '${a}'`;
     else out.files.push(a);
@@ -99,6 +108,15 @@ export async function runKs(argv: string[], io: KsIo): Promise<number> {
   const r = parse(args.files[0]!);
   print(r.diagnostics, err);
   if (hasErrors(r.diagnostics)) return EXIT_INVALID;
+  if (args.sub === "plan") {
+    const p = transactionPlan(r.model, args.releasever !== undefined ? { releasever: args.releasever } : {});
+    if ("conflict" in p) {
+      err(formatDiagnostic({ file: p.conflict.file, line: p.conflict.line, severity: "error", message: p.conflict.message }) + "\n");
+      return EXIT_INVALID;
+    }
+    out(args.json ? JSON.stringify(p.plan, null, 2) + "\n" : formatPlan(p.plan));
+    return EXIT_OK;
+  }
   out(args.sub === "flatten" ? flatten(r.model) : JSON.stringify(r.model, null, 2) + "\n");
   return EXIT_OK;
 }
