@@ -7,7 +7,7 @@
 //      Weak signs (a guess from names, overridden by --backend):
 //      dnf: a repo named fedora, rawhide, epel*, appstream, baseos, crb, powertools, ... or a URL at a
 //      Fedora/CentOS/AlmaLinux/Rocky/RHEL host or path; apt: a URL at a Debian/Ubuntu host or path.
-//      The first strong sign decides, else the first weak one; no sign at all (no repos, or plain
+//      The first strong sign decides (the addon's before the repositories'), else the first weak one; no sign at all (no repos, or plain
 //      `repo --baseurl` URLs) → apt, as before dnf existed.
 //   3. A sign of the other kind is an error at its line (with --backend, only a strong one is).
 import type { KickstartModel, Located } from "./model.js";
@@ -51,6 +51,15 @@ function hostAndPath(url: string): string {
 function signs(m: KickstartModel): Sign[] {
   const out: Sign[] = [];
   const loc = (l: Located) => ({ file: l.file, line: l.line });
+  // The addon's Debian settings come first: they declare apt, so a dnf-only repository is the line to change.
+  const a = m.imgcreate;
+  const debianOnly = (["suite", "components", "variant", "mirror"] as const).filter((k) => a[k] !== undefined);
+  if (debianOnly.length > 0) {
+    out.push({
+      kind: "apt", strong: true, what: `%addon org_imgcreate --${debianOnly[0]}`, why: "is a Debian (apt) setting", repo: false,
+      ...(a.file !== undefined && a.line !== undefined ? { file: a.file, line: a.line } : {}),
+    });
+  }
   for (const r of m.repos) {
     const what = `repo "${r.name}"`;
     const url = r.baseurl ?? r.mirrorlist ?? r.metalink ?? "";
@@ -67,14 +76,6 @@ function signs(m: KickstartModel): Sign[] {
     }
   }
   if (m.url) out.push({ kind: "dnf", strong: true, what: "url", why: "names an installation tree (dnf's base repository)", repo: true, ...loc(m.url) });
-  const a = m.imgcreate;
-  const debianOnly = (["suite", "components", "variant", "mirror"] as const).filter((k) => a[k] !== undefined);
-  if (debianOnly.length > 0) {
-    out.push({
-      kind: "apt", strong: true, what: `%addon org_imgcreate --${debianOnly[0]}`, why: "is a Debian (apt) setting", repo: false,
-      ...(a.file !== undefined && a.line !== undefined ? { file: a.file, line: a.line } : {}),
-    });
-  }
   return out;
 }
 
