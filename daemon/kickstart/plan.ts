@@ -7,21 +7,9 @@ import { chooseBackend, type BackendChoice, type BackendConflict } from "./backe
 import { requestFromKickstart, type Spec } from "./request.js";
 
 /** One repository as the backend will configure it; the `url` command becomes the first, named "anaconda" as Anaconda names it. */
-export interface PlannedRepo {
-  name: string;
-  baseurl?: string;
-  mirrorlist?: string;
-  metalink?: string;
-  cost?: number;
-  includepkgs: string[];
-  excludepkgs: string[];
-  proxy?: string;
-  noverifyssl: boolean;
-  install: boolean;
+export interface PlannedRepo extends RepoEntry {
   /** "url" for the `url` command, else "repo". */
   from: "repo" | "url";
-  file: string;
-  line: number;
 }
 
 export interface TransactionPlan {
@@ -49,16 +37,7 @@ export interface TransactionPlan {
 }
 
 function planned(r: RepoEntry): PlannedRepo {
-  return {
-    name: r.name,
-    ...(r.baseurl !== undefined ? { baseurl: r.baseurl } : {}),
-    ...(r.mirrorlist !== undefined ? { mirrorlist: r.mirrorlist } : {}),
-    ...(r.metalink !== undefined ? { metalink: r.metalink } : {}),
-    ...(r.cost !== undefined ? { cost: r.cost } : {}),
-    includepkgs: r.includepkgs, excludepkgs: r.excludepkgs,
-    ...(r.proxy !== undefined ? { proxy: r.proxy } : {}),
-    noverifyssl: r.noverifyssl, install: r.install, from: "repo", file: r.file, line: r.line,
-  };
+  return { ...r, from: "repo" };
 }
 
 function groupText(g: Spec): string {

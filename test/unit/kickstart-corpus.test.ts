@@ -2,41 +2,10 @@
 // with pykickstart's warnings and results, flattens line for line like ksflatten, and round-trips.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseKickstart, flatten, type KickstartModel, type Diagnostic } from "../../daemon/kickstart/index.js";
-
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
-  return dir;
-}
-
-const CORPUS = path.resolve(repoRoot(), "..", "shared", "kickstarts");
-const skip = existsSync(path.join(CORPUS, "_expected", "manifest.json")) ? false : "../shared/kickstarts is absent";
-
-interface Entry {
-  repo: string;
-  root: string;
-  version: string;
-  ok: boolean;
-  error?: string;
-  lineno?: number;
-  warnings?: string[];
-  flattened?: string;
-  summary?: { repos: string[]; part: [string, number, string][]; packages: number; groups: number; env: string | null; excluded: number; scripts: [string, number][] };
-}
-
-const manifest: Entry[] = skip ? [] : (JSON.parse(readFileSync(path.join(CORPUS, "_expected", "manifest.json"), "utf8")) as Entry[]);
-
-const readFile = (p: string): string | undefined => {
-  try {
-    return readFileSync(p, "utf8");
-  } catch {
-    return undefined;
-  }
-};
+import { CORPUS, corpusSkip as skip, corpusManifest as manifest, readCorpusFile as readFile, type CorpusEntry as Entry } from "../helpers/corpus.js";
 
 function parseEntry(e: Entry) {
   const file = path.join(CORPUS, e.repo, e.root);

@@ -3,42 +3,16 @@
 // repositories as written and their %packages; Debian ones to apt; mixing both is an error at its line.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   parseKickstart, mapReader, transactionPlan, chooseBackend, formatDiagnostic, type TransactionPlan,
 } from "../../daemon/kickstart/index.js";
 import { selectBackend } from "../../daemon/creator/packages/select.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { runKs } from "../../client/commands/ks.js";
-
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
-  return dir;
-}
+import { CORPUS, corpusSkip as skip, corpusManifest as manifest, readCorpusFile as fsRead, repoRoot } from "../helpers/corpus.js";
 
 const ROOT = repoRoot();
-const CORPUS = path.resolve(ROOT, "..", "shared", "kickstarts");
-const skip = existsSync(path.join(CORPUS, "_expected", "manifest.json")) ? false : "../shared/kickstarts is absent";
-
-interface Entry {
-  repo: string;
-  root: string;
-  version: string;
-  ok: boolean;
-  summary?: { repos: string[]; packages: number; groups: number; env: string | null; excluded: number };
-}
-const manifest: Entry[] = skip ? [] : (JSON.parse(readFileSync(path.join(CORPUS, "_expected", "manifest.json"), "utf8")) as Entry[]);
-
-const fsRead = (p: string): string | undefined => {
-  try {
-    return readFileSync(p, "utf8");
-  } catch {
-    return undefined;
-  }
-};
 
 function parseFile(file: string, version?: string) {
   return parseKickstart(file, { readFile: fsRead, cwd: path.dirname(file), ...(version ? { version } : {}) });
