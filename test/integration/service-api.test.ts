@@ -20,10 +20,13 @@ bootloader --location=none
 %end
 `;
 const ERR = `${BUS_NAME}.Error.`;
-// Here imgbuilders may build and open shells but not run host scripts; carol may do everything.
+// Here imgbuilders may build and open shells but not run host scripts or use the network; carol may do
+// everything. The network is refused outright (NO, not NOT_HANDLED): an installed example rules file,
+// read after this one, would grant it to imgbuilders.
 const RULES = `polkit.addRule(function (action, subject) {
   if (action.id.indexOf("org.imgcreate.") !== 0) return polkit.Result.NOT_HANDLED;
   if (subject.user === "carol") return polkit.Result.YES;
+  if (action.id === "org.imgcreate.network") return polkit.Result.NO;
   if (subject.isInGroup("imgbuilders") && (action.id === "org.imgcreate.build" || action.id === "org.imgcreate.shell")) return polkit.Result.YES;
   return polkit.Result.NOT_HANDLED;
 });
