@@ -41,8 +41,9 @@ interface Sign extends Partial<Located> {
 
 const DNF_VARS = /\$\{?(releasever|basearch|arch)\b/;
 const DNF_NAMES = /^(fedora|rawhide|epel.*|appstream|baseos|crb|powertools|codeready.*|rpmfusion.*|(centos|almalinux|rocky|rhel|fedora)-.*)$/i;
-const DNF_URL = /(^|[./])(fedoraproject\.org|centos\.org|almalinux\.org|rockylinux\.org|redhat\.com)(\/|:|$)|\/(fedora|epel|centos|almalinux|rocky|rhel)(\/|$)/i;
-const APT_URL = /(^|[./])(debian\.org|debian\.net|ubuntu\.com)(\/|:|$)|\/(debian|debian-security|ubuntu|devuan|raspbian)(\/|$)/i;
+// Path components only: no mirror's host name is written here, and mirrors differ in hosts, not in these.
+const DNF_URL = /\/(fedora|epel|centos|almalinux|rocky|rhel)(\/|$)/i;
+const APT_URL = /\/(debian|debian-security|ubuntu|devuan|raspbian)(\/|$)/i;
 
 function hostAndPath(url: string): string {
   return url.replace(/^[a-z+]+:\/\/(?:[^@/]*@)?/i, "").replace(/[?#].*$/, "");
