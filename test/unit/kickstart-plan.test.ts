@@ -156,7 +156,7 @@ test("backend: the signs of each kind, and apt when there is none", () => {
   assert.equal(backendOf("repo --name=x --baseurl=https://example.org/$releasever/os/\n"), "dnf");
   assert.equal(backendOf("url --url=https://example.org/os/\n"), "dnf");
   assert.equal(backendOf("repo --name=epel-next --baseurl=https://example.org/x/\n"), "dnf");
-  assert.equal(backendOf("repo --name=x --baseurl=https://download.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os/\n"), "dnf");
+  assert.equal(backendOf("repo --name=x --baseurl=https://rocky.example.invalid/pub/rocky/9/BaseOS/x86_64/os/\n"), "dnf");
   assert.equal(backendOf("%addon org_imgcreate --components=main\n%end\n"), "apt");
 });
 
