@@ -13,7 +13,11 @@ import { CallGate, ownBusName } from "./transports/dbus/gate.js";
 
 const USAGE = `usage: imgcreated [--bus system|none] [--socket PATH|none] [--state-dir DIR] [--cache-dir DIR]
                   [--max-jobs N] [--idle-exit SECONDS] [--debug]
-                  [--sandbox-tasks N] [--sandbox-memory MIB] [--script-timeout SECONDS]`;
+                  [--sandbox-tasks N] [--sandbox-memory MIB] [--script-timeout SECONDS]
+                  [--root-cache-size MIB]`;
+
+/** The cache of installed roots' default bound: room for a handful of live images. */
+const DEFAULT_ROOT_CACHE_MIB = 16384;
 
 interface Config {
   bus: "system" | "none";
@@ -25,6 +29,8 @@ interface Config {
   debug: boolean;
   /** What each session's sandbox may use (tasks, memory, one %post's run time). */
   limits: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
+  /** Bound of the cache of installed roots in bytes (<cache-dir>/roots); 0: no cache. */
+  rootCacheBytes: number;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -41,6 +47,7 @@ function parseConfig(argv: string[]): Config {
       "sandbox-tasks": { type: "string", default: String(DEFAULT_LIMITS.tasks) },
       "sandbox-memory": { type: "string", default: String(DEFAULT_LIMITS.memoryBytes / 2 ** 20) },
       "script-timeout": { type: "string", default: String(DEFAULT_LIMITS.scriptTimeoutMs / 1000) },
+      "root-cache-size": { type: "string", default: String(DEFAULT_ROOT_CACHE_MIB) },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -67,7 +74,9 @@ function parseConfig(argv: string[]): Config {
     return n;
   };
   const limits = { tasks: positive("sandbox-tasks"), memoryBytes: positive("sandbox-memory") * 2 ** 20, scriptTimeoutMs: positive("script-timeout") * 1000 };
-  return { bus, socket, stateDir: values["state-dir"]!, cacheDir: values["cache-dir"]!, maxJobs, idleExit, debug: values.debug!, limits };
+  const rootCacheMiB = Number(values["root-cache-size"]);
+  if (!Number.isInteger(rootCacheMiB) || rootCacheMiB < 0) throw new ImgcreateError("InvalidArgs", `--root-cache-size must be a whole number of MiB ≥ 0 (0: no cache of installed roots)`);
+  return { bus, socket, stateDir: values["state-dir"]!, cacheDir: values["cache-dir"]!, maxJobs, idleExit, debug: values.debug!, limits, rootCacheBytes: rootCacheMiB * 2 ** 20 };
 }
 
 /** dbus-next passes fds only through the optional native usocket; without it the bus drops us at the first fd. */
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
   for (const m of early) log.warning(m);
   bus?.on("error", (e: Error) => log.error(`system bus: ${e.message}`));
   const engine = await loadEngine();
-  const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, limits: cfg.limits, engine, log });
+  const registry = new SessionRegistry({ stateDir: cfg.stateDir, cacheDir: cfg.cacheDir, maxJobs: cfg.maxJobs, limits: cfg.limits, rootCacheBytes: cfg.rootCacheBytes, engine, log });
   await registry.load();
   const polkit = new Polkit(bus);
   const api = new ApiService(registry, polkit, { version: version(), features: features(engine.types) });

@@ -2,6 +2,7 @@
 // mount → install → configure → unmount → package, the journal, the events and the sandbox; what an
 // image type does differently lives in the protected hooks a subclass overrides.
 import type { ChildProcess, StdioOptions } from "node:child_process";
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdir, rm, readFile, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,9 +12,10 @@ import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
 import { Journal } from "./journal.js";
 import { bootId } from "./system/process.js";
 import { AptBackend } from "./packages/apt.js";
-import type { PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
+import type { InstallContext, PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
 import { requestFromKickstart } from "./packages/request.js";
 import { repoConfig } from "./repositories.js";
+import { RootCache } from "./root-cache.js";
 import type { RunResult } from "./system/exec.js";
 import { DEFAULT_LIMITS, Sandbox } from "./system/sandbox.js";
 import { requireTools } from "./system/tools.js";
@@ -110,6 +112,22 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   protected getSetupFiles(): SetupFile[] {
     return [];
   }
+
+  /**
+   * What, besides the packages, decides the installed image's bytes (filesystem type, size, label), or
+   * undefined when this image type is not kept in the cache of installed roots.
+   */
+  protected imageIdentity(): string | undefined {
+    return undefined;
+  }
+
+  /** Makes the (mounted, empty) install root a copy of a cached installed image; the sandbox is closed meanwhile. */
+  protected async restoreImage(_image: string, _signal: AbortSignal): Promise<void> {
+    throw new ImgcreateError("Failed", "this image type keeps no installed roots");
+  }
+
+  /** Calls store() with the installed image file, consistent on disk while store() runs. */
+  protected async saveImage(_store: (image: string) => Promise<void>): Promise<void> {}
 
   /** The kernel command line options from the kickstart's bootloader --append. */
   protected getKernelOptions(): string {
@@ -208,13 +226,17 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       await mkdir(this.workDir, { recursive: true, mode: 0o700 });
       this.mounted = true;
       await this.mountInstroot(s);
-      this._sandbox = await Sandbox.open({
-        root: this.instroot,
-        workDir: this.workDir,
-        runDir: this.opts.runDir ?? DEFAULT_RUN_DIR,
-        journal: this.journal,
-        limits: { ...DEFAULT_LIMITS, ...this.opts.limits },
-      });
+      await this.openSandbox();
+    });
+  }
+
+  private async openSandbox(): Promise<void> {
+    this._sandbox = await Sandbox.open({
+      root: this.instroot,
+      workDir: this.workDir,
+      runDir: this.opts.runDir ?? DEFAULT_RUN_DIR,
+      journal: this.journal,
+      limits: { ...DEFAULT_LIMITS, ...this.opts.limits },
     });
   }
 
@@ -228,22 +250,55 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   async install(signal?: AbortSignal): Promise<void> {
     await this.stage("install", ["mounted"], "installed", signal, async (s) => {
-      await this.backend.install(
-        this.packageRequest(),
-        repoConfig(this.ks, this.opts.releasever),
-        {
-          root: this.instroot,
-          workDir: this.workDir,
-          cacheDir: this.cacheDir,
-          journal: this.journal,
-          sandbox: this.sandbox,
-          signal: s,
-          setupFiles: this.getSetupFiles(),
-          progress: (p) => this.progress("install", p),
-          log: (priority, line) => this.log("install", priority, line),
-        },
-      );
+      const req = this.packageRequest();
+      const repos = repoConfig(this.ks, this.opts.releasever);
+      const ctx: InstallContext = {
+        root: this.instroot,
+        workDir: this.workDir,
+        cacheDir: this.cacheDir,
+        journal: this.journal,
+        sandbox: this.sandbox,
+        signal: s,
+        setupFiles: this.getSetupFiles(),
+        progress: (p) => this.progress("install", p),
+        log: (priority, line) => this.log("install", priority, line),
+      };
+      const cache = this.opts.rootCache && new RootCache(this.opts.rootCache.dir, this.opts.rootCache.maxBytes);
+      const identity = this.imageIdentity();
+      if (!cache?.enabled || identity === undefined || !this.backend.prepare) return this.backend.install(req, repos, ctx);
+      const plan = await this.backend.prepare(req, repos, ctx);
+      const key = createHash("sha256").update(`${this.backend.name}\0${identity}\0${plan.key}`).digest("hex");
+      const hit = await cache.lookup(key);
+      if (hit) {
+        await plan.dispose();
+        await this.installFromCache(hit.image, key, s);
+        return;
+      }
+      await plan.install();
+      this.progress("install", { fraction: 1, message: "keeping the installed root in the cache" });
+      try {
+        await this.saveImage((image) => cache.store(key, image, this.cacheSummary(req.packages.length), s));
+        this.log("install", "info", `installed root kept in the cache as ${key.slice(0, 12)}`);
+      } catch (err) {
+        // The install itself is done: a full cache disk costs the next build time, not this one.
+        if (s.aborted) throw err;
+        this.log("install", "warning", `the installed root could not be kept in the cache: ${(err as Error).message}`);
+      }
     });
+  }
+
+  /** A cache hit: the install root becomes a copy of the cached image, with the sandbox reopened over it. */
+  private async installFromCache(image: string, key: string, signal: AbortSignal): Promise<void> {
+    this.log("install", "info", `installed root cache hit ${key.slice(0, 12)}: copying it instead of installing (reflink where the filesystem has it, else a sparse copy)`);
+    this.progress("install", { fraction: 0.5, message: "copying the cached installed root" });
+    await this._sandbox?.close();
+    this._sandbox = undefined;
+    await this.restoreImage(image, signal);
+    await this.openSandbox();
+  }
+
+  private cacheSummary(packages: number): string {
+    return `${this.constructor.name.replace(/ImageCreator$/, "").toLowerCase() || "image"} ${this.imageIdentity() ?? ""} ${packages} requested packages`;
   }
 
   async configure(signal?: AbortSignal): Promise<void> {

@@ -10,7 +10,7 @@ import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
 import { bootId, killTree, startTime } from "./system/process.js";
 
-export type ResourceKind = "file" | "loop" | "mount" | "process" | "idrange" | "cgroup";
+export type ResourceKind = "file" | "loop" | "mount" | "process" | "idrange" | "cgroup" | "freeze";
 
 export interface ResourceData {
   /** file: the path (removed recursively). loop: the backing file (and device once known). mount: the target. */
@@ -47,6 +47,9 @@ export async function release(kind: ResourceKind, data: ResourceData): Promise<v
     case "process":
       // After a reboot the pid names someone else's process: nothing of ours survived anyway.
       if (data.pid !== undefined && data.boot === bootId()) await killTree(data.pid, 3000, data.start);
+      return;
+    case "freeze":
+      if (data.path) await mounts.thaw(data.path);
       return;
     case "mount":
       if (data.path && (await mounts.isMounted(data.path))) await mounts.unmount(data.path);

@@ -1,11 +1,12 @@
 // LoopImageCreator: the install root is a filesystem (ext4 by default, or the kickstart's fstype) in a
 // sparse file, attached to a loop device and mounted. package() writes <name>.img: checked clean,
 // shrunk to its minimum and re-sparsified (unless opts.minimize is false).
-import { mkdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../errors.js";
 import { rootPartition } from "../kickstart/model.js";
 import { run } from "./system/exec.js";
+import { copyImage } from "./system/copy.js";
 import { checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
 import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
@@ -54,7 +55,7 @@ export class LoopImageCreator extends ImageCreator {
   }
 
   protected override requiredTools(): string[] {
-    return [...super.requiredTools(), "losetup", "mount", "umount", "fallocate", ...fsType(this.rootFs.fstype).tools];
+    return [...super.requiredTools(), "losetup", "mount", "umount", "fallocate", "fsfreeze", ...fsType(this.rootFs.fstype).tools];
   }
 
   protected override getFstab(): string {
@@ -65,11 +66,17 @@ export class LoopImageCreator extends ImageCreator {
     const { fstype, sizeMiB } = this.rootFs;
     this.progress("mount", { fraction: 0.1, message: `creating a ${sizeMiB} MiB ${fstype} filesystem` });
     await this.journal.take("file", { path: this.imagePath }, () => makeFilesystem(this.imagePath, fstype, this.rootfsLabel(), sizeMiB, { signal }));
+    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
+    await this.attachAndMount();
+  }
+
+  /** Attaches the image file to a loop device and mounts it on the install root. */
+  private async attachAndMount(): Promise<void> {
+    const { fstype } = this.rootFs;
     const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(id, { device: dev });
     this.loopId = id;
     this.loopDevice = dev;
-    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
     this.progress("mount", { fraction: 0.6, message: `mounting ${dev} on the install root` });
     const m = await this.journal.take("mount", { path: this.instroot }, () =>
       mounts.mount(dev, this.instroot, { type: mountType(fstype), ...installMountOptions(fstype) }),
@@ -77,7 +84,37 @@ export class LoopImageCreator extends ImageCreator {
     this.mountId = m.id;
   }
 
+  /** Filesystem type, size and label: an installed root in the cache fits only an image made alike. */
+  protected override imageIdentity(): string | undefined {
+    const { fstype, sizeMiB } = this.rootFs;
+    return JSON.stringify({ image: "loop", fstype, sizeMiB, label: this.rootfsLabel() });
+  }
+
+  /** The install root becomes a copy of a cached installed image (same identity, so same size and label). */
+  protected override async restoreImage(image: string, signal: AbortSignal): Promise<void> {
+    await this.detachImage();
+    await rm(this.imagePath, { force: true });
+    await copyImage(image, this.imagePath, signal);
+    await chmod(this.imagePath, 0o600);
+    await this.attachAndMount();
+  }
+
+  /** Hands store() the image file while the filesystem is frozen: clean and unchanging, though still mounted. */
+  protected override async saveImage(store: (image: string) => Promise<void>): Promise<void> {
+    await run(["sync", "--file-system", this.instroot]);
+    const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
+    try {
+      await store(this.imagePath);
+    } finally {
+      await this.journal.release(id);
+    }
+  }
+
   protected override async unmountInstroot(): Promise<void> {
+    await this.detachImage();
+  }
+
+  private async detachImage(): Promise<void> {
     // Flush the filesystem to the image file first: if some other process's mount namespace still
     // holds a copy of this mount, our umount only removes our view and would not write anything back.
     // (detachFile then waits until the kernel really lets go of the loop device, or reports Busy,

@@ -15,6 +15,8 @@ export interface CreatorOptions {
   minimize?: boolean;
   /** Package manager (default: apt via mmdebstrap). */
   backend?: PackageBackend;
+  /** The cache of installed roots (root-cache.ts): its directory and size bound; absent: every install installs. */
+  rootCache?: { dir: string; maxBytes: number };
   /** Where machine-wide runtime state lives (the sandboxes' id range locks); default /run/imgcreated. */
   runDir?: string;
   /** The sandbox's limits (tasks, memory, %post timeout); defaults in system/sandbox.ts DEFAULT_LIMITS. */

@@ -45,6 +45,8 @@ export interface CreatorOptions {
   product?: string;
   bootloader?: "grub" | "isolinux";
   limits?: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
+  /** The cache of installed roots: where and how big. */
+  rootCache?: { dir: string; maxBytes: number };
 }
 
 type CreatorCtor = new (ks: unknown, name: string, opts: CreatorOptions) => Creator;

@@ -19,6 +19,8 @@ export interface RegistryOptions {
   cacheDir: string;
   /** Each session's sandbox limits (the daemon's --sandbox-* options); the engine's defaults if absent. */
   limits?: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
+  /** Bound of the cache of installed roots (<cacheDir>/roots); 0 or absent: none. */
+  rootCacheBytes?: number;
   maxJobs: number;
   engine: Engine;
   log: Logger;
@@ -323,6 +325,7 @@ export class SessionRegistry extends EventEmitter {
       workDir: s.workDir,
       cacheDir: this.opts.cacheDir,
       ...(this.opts.limits ? { limits: this.opts.limits } : {}),
+      ...(this.opts.rootCacheBytes ? { rootCache: { dir: join(this.opts.cacheDir, "roots"), maxBytes: this.opts.rootCacheBytes } } : {}),
       fslabel: o.fslabel,
       releasever: o.releasever,
       minimize: o.minimize,

@@ -227,7 +227,15 @@ class RealHarness implements Harness {
   private daemonArgv(extra: string[]): string[] {
     const socket = this.opts.socket === false ? "none" : this.socketPath;
     return [...this.daemonEntry(), "--bus", "system", "--socket", socket, "--state-dir", this.stateDir,
-      "--cache-dir", this.cacheDir, ...(this.opts.daemonArgs ?? []), ...extra];
+      "--cache-dir", this.cacheDir, ...this.cacheArgs(), ...(this.opts.daemonArgs ?? []), ...extra];
+  }
+
+  /**
+   * No cache of installed roots unless the test asks (--root-cache-size in daemonArgs): a hit would make
+   * an install too quick for the tests that cancel one, and tests must not depend on each other's images.
+   */
+  private cacheArgs(): string[] {
+    return (this.opts.daemonArgs ?? []).includes("--root-cache-size") ? [] : ["--root-cache-size", "0"];
   }
 
   /** The shipped activation file, its Exec= aimed at this checkout and this harness's paths. */
@@ -243,7 +251,7 @@ class RealHarness implements Harness {
       "--cache-dir": this.cacheDir,
     };
     const args = exec[2]!.trim().split(/\s+/).map((a, i, all) => ours[all[i - 1]!] ?? a);
-    const line = `Exec=${[...this.daemonEntry(), ...args, ...(this.opts.daemonArgs ?? [])].join(" ")}`;
+    const line = `Exec=${[...this.daemonEntry(), ...args, ...this.cacheArgs(), ...(this.opts.daemonArgs ?? [])].join(" ")}`;
     writeFileSync(join(dir, "org.imgcreate.ImageCreator1.service"), shipped.replace(exec[0], line));
     return dir;
   }

@@ -4,21 +4,20 @@
 // sources keep that key for that repository. Install only (no configure or package): under a minute warm.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { LoopImageCreator } from "../../daemon/creator/index.js";
 import { hostCodename } from "../../daemon/creator/packages/apt-sources.js";
 import { hostDebianUri } from "../helpers/host-apt.js";
+import { localDebRepo } from "../helpers/local-deb-repo.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 import { FIXTURES } from "./fixtures/engine-kickstart.js";
 
 let tmp = "";
-let gnupg = "";
+let closeRepo: (() => void) | undefined;
 let creator: LoopImageCreator | undefined;
 before(async () => {
   tmp = await makeTmp("local-repo");
@@ -26,42 +25,18 @@ before(async () => {
 });
 after(async () => {
   await creator?.cleanup();
-  if (gnupg) execFileSync("gpgconf", ["--homedir", gnupg, "--kill", "gpg-agent"], { stdio: "ignore" });
+  closeRepo?.();
   await removeTmp(tmp);
   assertNoLeaks({ tmp: false });
 });
 
-/** pool/ with one .deb holding a marker file, its index, and InRelease signed with a fresh key; returns the armored key. */
-async function signedRepo(repo: string, codename: string): Promise<string> {
-  const pkg = join(tmp, "pkg");
-  await mkdir(join(pkg, "DEBIAN"), { recursive: true });
-  await mkdir(join(pkg, "usr/share/imgcreate-hello"), { recursive: true });
-  await writeFile(join(pkg, "usr/share/imgcreate-hello/hello"), "from the user's repository\n");
-  await writeFile(join(pkg, "DEBIAN/control"), "Package: imgcreate-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: test\n");
-  await mkdir(join(repo, "pool"), { recursive: true });
-  const deb = join(repo, "pool/imgcreate-hello_1.0_all.deb");
-  execFileSync("dpkg-deb", ["--root-owner-group", "--build", pkg, deb], { stdio: "ignore" });
-  const debBytes = await readFile(deb);
-  const index = `Package: imgcreate-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\n` +
-    `Filename: pool/imgcreate-hello_1.0_all.deb\nSize: ${debBytes.length}\nSHA256: ${createHash("sha256").update(debBytes).digest("hex")}\nDescription: test\n\n`;
-  const dists = join(repo, "dists", codename);
-  await mkdir(join(dists, "main/binary-amd64"), { recursive: true });
-  await writeFile(join(dists, "main/binary-amd64/Packages"), index);
-  await writeFile(join(dists, "Release"), `Suite: ${codename}\nCodename: ${codename}\nComponents: main\nArchitectures: amd64\nDate: ${new Date().toUTCString()}\n` +
-    `SHA256:\n ${createHash("sha256").update(index).digest("hex")} ${Buffer.byteLength(index)} main/binary-amd64/Packages\n`);
-  gnupg = join(tmp, "gnupg");
-  execFileSync("mkdir", ["-m", "700", gnupg]);
-  const gpg = (...a: string[]) => execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...a], { encoding: "utf8" });
-  gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "imgcreate test <t@example.invalid>", "ed25519", "sign", "never");
-  gpg("--yes", "--clearsign", "-o", join(dists, "InRelease"), join(dists, "Release"));
-  execFileSync("chmod", ["-R", "a+rX,go-w", repo]);
-  return gpg("--armor", "--export");
-}
-
 test("a package from a file:// repository trusted by its --repo-key installs next to Debian", { timeout: 15 * 60_000 }, async () => {
   const codename = await hostCodename();
   const repo = join(tmp, "repo");
-  const key = await signedRepo(repo, codename);
+  const local = await localDebRepo(repo, tmp, codename);
+  closeRepo = local.close;
+  await local.publish([{ name: "imgcreate-hello", version: "1.0", files: { "usr/share/imgcreate-hello/hello": "from the user's repository\n" } }]);
+  const key = local.key;
   const ksPath = join(FIXTURES, "engine-minimal.ks");
   const keyPath = join(tmp, "mine.asc"); // as the client would send it: the daemon never opens it
   const text = `repo --name=debian --baseurl=${hostDebianUri(codename)}\nrepo --name=mine --baseurl=file://${repo}\n` +

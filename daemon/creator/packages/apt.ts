@@ -3,12 +3,15 @@
 // mount, pid, ipc and uts namespaces (and keeps correct file ownership); the whole run is also
 // wrapped in bubblewrap with --die-with-parent and its own pid namespace, so if the daemon dies the
 // whole tree of mmdebstrap, apt and dpkg dies with it and nothing it mounted outlives it.
+import { createHash } from "node:crypto";
 import { chmod, copyFile, link, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
 import { bootId } from "../system/process.js";
-import type { InstallContext, PackageBackend, PackageRequest, RepoConfig } from "./backend.js";
+import type { InstallContext, PackageBackend, PackageRequest, PreparedInstall, RepoConfig } from "./backend.js";
+import type { AptSources } from "./apt-sources.js";
+import type { RepoCache } from "./apt-cache.js";
 import { checkSources, prepareSources } from "./apt-sources.js";
 import { availableNames, privateAptOptions, repoCache, updateLists } from "./apt-cache.js";
 import { downloadDebs } from "./apt-download.js";
@@ -50,6 +53,19 @@ async function copyLists(from: string, to: string): Promise<void> {
   }
 }
 
+/** What prepare() learnt, for install and the content key. */
+interface Resolved {
+  sources: AptSources;
+  cache: RepoCache;
+  opts: string[];
+  /** The package names to install, as resolved against the lists. */
+  install: string[];
+}
+
+async function toolVersion(argv: string[]): Promise<string> {
+  return (await run(argv).catch(() => ({ stdout: "unknown" }))).stdout.trim();
+}
+
 function hostArch(): string {
   return process.arch === "x64" ? "amd64" : process.arch === "arm64" ? "arm64" : process.arch;
 }
@@ -63,16 +79,34 @@ export class AptBackend implements PackageBackend {
   }
 
   async install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
+    const plan = await this.prepare(req, repos, ctx);
+    await plan.install();
+  }
+
+  /**
+   * Reads the lists and resolves the request (under the journal: the build's apt dir lives until
+   * install() or dispose()), and names the content that install would produce: the repositories'
+   * index files as fetched (signed Release files and the package indexes they list), the resolved
+   * request, the setup files, the hook and mmdebstrap's version.
+   */
+  async prepare(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<PreparedInstall> {
     const dir = join(ctx.workDir, "apt");
     const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+    const dispose = () => ctx.journal.release(dirId);
     try {
-      await this.installWith(req, repos, ctx, dir);
-    } finally {
-      await ctx.journal.release(dirId);
+      const p = await this.resolveRequest(req, repos, ctx, dir);
+      return {
+        key: await this.contentKey(p, req, repos, ctx),
+        install: () => this.installResolved(p, req, repos, ctx, dir).finally(dispose),
+        dispose,
+      };
+    } catch (err) {
+      await dispose();
+      throw err;
     }
   }
 
-  private async installWith(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<void> {
+  private async resolveRequest(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<Resolved> {
     const sources = await prepareSources(repos, join(dir, "sources"), hostArch());
     const cache = await repoCache(ctx.cacheDir, sources.key);
     const scratch = join(dir, "scratch");
@@ -88,7 +122,28 @@ export class AptBackend implements PackageBackend {
       if (!req.ignoreMissing) throw missingError(resolved.missing);
       for (const m of resolved.missing) ctx.log("warning", `${where(m)}: skipping missing package or group "${m.name}" (--ignoremissing)`);
     }
+    return { sources, cache, opts, install: resolved.install };
+  }
 
+  private async contentKey(p: Resolved, req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<string> {
+    const h = createHash("sha256");
+    const add = (label: string, v: string | Buffer) => h.update(`${label}\0${v.length}\0`).update(v);
+    add("backend", `apt ${await toolVersion(["mmdebstrap", "--version"])}`);
+    add("hook", hookScript({ lists: "", stage: "", excludes: "", debs: "" }));
+    add("sources", p.sources.key);
+    // The package lists under the cache's shared lock, so an update by another build cannot tear them.
+    const lists = await run(["flock", "--shared", p.cache.lock, "sh", "-c", 'cd "$1" && for f in *_*; do [ -f "$f" ] && sha256sum "$f"; done; true', "sh", p.cache.lists], {
+      signal: ctx.signal,
+    });
+    add("lists", lists.stdout);
+    add("request", JSON.stringify({ install: p.install, excludes: req.excludes.map((e) => e.name), variant: variantFor(req, repos.addon.variant), weakDeps: req.weakDeps, filters: dpkgFilters(req) }));
+    add("setup", JSON.stringify(ctx.setupFiles));
+    return h.digest("hex");
+  }
+
+  private async installResolved(p: Resolved, req: PackageRequest, repos: RepoConfig, ctx: InstallContext, dir: string): Promise<void> {
+    const { sources, cache, opts } = p;
+    const resolved = { install: p.install };
     const stage = join(dir, "stage");
     for (const f of ctx.setupFiles) {
       const p = join(stage, f.path);

@@ -55,4 +55,17 @@ export interface PackageBackend {
   check?(repos: RepoConfig): Promise<void>;
   /** Installs a complete root for req into ctx.root, package scripts sandboxed. */
   install(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void>;
+  /**
+   * install() in two steps, for the cache of installed roots: resolve the request against the
+   * repositories and name the content the install would produce (same key, same root), then install
+   * it or, when the engine found that content cached, dispose of what the first step holds.
+   */
+  prepare?(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<PreparedInstall>;
+}
+
+export interface PreparedInstall {
+  /** A hash (hex) of everything that decides the installed root's content. */
+  key: string;
+  install(): Promise<void>;
+  dispose(): Promise<void>;
 }

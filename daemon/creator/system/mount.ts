@@ -74,3 +74,19 @@ export async function unmount(target: string, opts: { retries?: number } = {}): 
     }
   }
 }
+
+/**
+ * Freezes a mounted filesystem (FIFREEZE): everything is written out and the on-disk image is clean and
+ * unchanging until thaw(), so the backing file can be copied while mounted.
+ */
+export async function freeze(target: string): Promise<void> {
+  await run(["fsfreeze", "--freeze", target]);
+}
+
+/** Thaws a frozen filesystem; a filesystem that is not frozen (or no longer mounted) is left alone. */
+export async function thaw(target: string): Promise<void> {
+  if (!(await isMounted(target))) return;
+  await run(["fsfreeze", "--unfreeze", target]).catch((err: Error) => {
+    if (!/Invalid argument/.test(err.message)) throw err;
+  });
+}

@@ -10,6 +10,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   umount: "mount",
   flock: "util-linux",
   fallocate: "util-linux",
+  fsfreeze: "util-linux",
   mmdebstrap: "mmdebstrap",
   bwrap: "bubblewrap",
   "apt-get": "apt",
