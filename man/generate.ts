@@ -26,6 +26,7 @@ const FALLBACK_DAEMON_OPTIONS: DaemonOption[] = [
   { name: "sandbox-tasks", arg: "N", help: "Most tasks (processes and threads) one session's sandbox may run at once (default 4096); reaching it stops the command (a fork bomb fails its session)." },
   { name: "sandbox-memory", arg: "MIB", help: "Most memory one session's sandbox may use (default 4096 MiB); the kernel's OOM killer acts inside the sandbox only." },
   { name: "script-timeout", arg: "SECONDS", help: "How long one %post may run before it is stopped (default 1800)." },
+  { name: "root-cache-size", arg: "MIB", help: "Bound of the cache of installed roots under CACHE-DIR/roots (default 16384 MiB; least recently used entries go first); 0 turns it off." },
   { name: "help", help: "Show the options and exit." },
 ];
 
