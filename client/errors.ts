@@ -43,7 +43,7 @@ export function describeError(err: unknown): string {
   switch (e.code) {
     case "NotAuthorized":
       if (/imgbuilders/.test(msg)) return `not authorized: ${msg}`;
-      if (/org\.imgcreate\.(shell|run-host-scripts|manage-others)/.test(msg)) return `not authorized: ${msg}`;
+      if (/org\.imgcreate\.(shell|run-host-scripts|manage-others|manage-cache|network)/.test(msg)) return `not authorized: ${msg}`;
       return `not authorized: ${msg}; ask an administrator to add you to the group imgbuilders`;
     case "NotOwner":
       return `not your session: ${msg}; only its owner (or an administrator) may do that`;

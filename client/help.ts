@@ -88,6 +88,17 @@ export const COMMANDS: CommandSpec[] = [
     summary: "Same as `session shell`.", options: [],
   },
   {
+    path: ["cache", "list"], args: "", complete: "none",
+    summary: "List the daemon's cache of installed roots: key, size on disk, last use, what it holds (administrators).",
+    details: "A build whose packages, repositories and image filesystem match an entry starts its install from a copy of it. Needs the polkit action org.imgcreate.manage-cache.",
+    options: [],
+  },
+  {
+    path: ["cache", "prune"], args: "", complete: "none",
+    summary: "Empty the cache of installed roots, or with --max-size keep the most recently used entries that fit (administrators).",
+    options: [{ name: "max-size", arg: "MIB", help: "Keep at most this many MiB of the most recently used entries (default 0: remove all)." }],
+  },
+  {
     path: ["boot-test"], args: "ISO", complete: "file",
     summary: "Boot a live ISO headless in qemu and wait for its marker line on the serial console.",
     options: [

@@ -32,6 +32,10 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
       return (await import("./commands/boot-test.js")).bootTest(ctx, arg, v);
     case "version":
       return version(ctx);
+    case "cache": {
+      const { cacheList, cachePrune } = await import("./commands/cache.js");
+      return sub === "list" ? cacheList(ctx) : cachePrune(ctx, v["max-size"]);
+    }
     case "session":
       switch (sub) {
         case "create": return sessionCreate(ctx, arg, v);

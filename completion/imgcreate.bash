@@ -22,7 +22,7 @@ _imgcreate() {
     --socket) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=( $(compgen -W "build session shell boot-test ks version --transport --socket --json --help -h" -- "$cur") ); return
+    COMPREPLY=( $(compgen -W "build session shell cache boot-test ks version --transport --socket --json --help -h" -- "$cur") ); return
   fi
   if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create list show mount install configure unmount package shell cancel close logs" -- "$cur") ); return; fi
   if [[ "$cmd" == ks && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "check flatten dump plan" -- "$cur") ); return; fi
@@ -115,6 +115,16 @@ _imgcreate() {
 
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "cache list")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else :; fi ;;
+    "cache prune")
+      case "$prev" in
+        --max-size) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--max-size --transport --socket --json --help -h" -- "$cur") ); else :; fi ;;
     "boot-test")
       case "$prev" in
         --marker) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;

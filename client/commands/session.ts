@@ -5,7 +5,7 @@ import { EXIT } from "../errors.js";
 import { readKickstart } from "../kickstart.js";
 import type { Connection, SessionInfo, Stage } from "../connection/types.js";
 import { pickRenderer } from "../progress/renderers.js";
-import { formatBytes } from "../progress/format.js";
+import { formatBytes, formatTable } from "../progress/format.js";
 import { Interrupt, runStage } from "./stages.js";
 import { checkOutdir, sessionOptions } from "./build.js";
 import { runShell } from "./shell.js";
@@ -42,9 +42,7 @@ function jobText(s: SessionInfo): string {
 }
 
 export function sessionTable(list: SessionInfo[]): string {
-  const rows = [["ID", "NAME", "OWNER", "STATE", "JOB"], ...list.map((s) => [s.id, s.name, ownerName(s.owner), s.state, jobText(s)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return formatTable([["ID", "NAME", "OWNER", "STATE", "JOB"], ...list.map((s) => [s.id, s.name, ownerName(s.owner), s.state, jobText(s)])]);
 }
 
 export async function sessionList(ctx: Context): Promise<number> {

@@ -10,7 +10,7 @@ import { unreachableError } from "../errors.js";
 import { ClientJob, codeOfErrorName, isEndStatus } from "./job.js";
 import { openPtyChannel } from "./pty.js";
 import { wrapWithExitMarker } from "./exit-marker.js";
-import type { Connection, JobHandle, SessionInfo, SessionOptions, ShellChannel, Stage } from "./types.js";
+import { cachedRoots, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
 
 const { Message, Variant } = dbus;
 type Msg = InstanceType<typeof Message>;
@@ -231,6 +231,16 @@ export class DBusConnection implements Connection {
       void job.done.then(() => resolve());
       signal?.addEventListener("abort", () => resolve(), { once: true });
     });
+  }
+
+  async listCachedRoots(): Promise<CachedRoot[]> {
+    const r = await this.rawCall(ROOT_PATH, INTERFACES.Manager, "ListCachedRoots", "", []);
+    return cachedRoots(r.body[0] as unknown[][]);
+  }
+
+  async pruneCachedRoots(maxMiB: number): Promise<number> {
+    const r = await this.rawCall(ROOT_PATH, INTERFACES.Manager, "PruneCachedRoots", "a{sv}", [{ "max-size": new Variant("u", maxMiB) }]);
+    return Number(r.body[0]);
   }
 
   async version(): Promise<string> {

@@ -9,7 +9,7 @@ import type { CompletedEvent, JobProperties, LogMessageEvent, ProgressEvent, Ses
 import type { ErrorCode } from "../../daemon/errors.js";
 import { unreachableError } from "../errors.js";
 import { ClientJob, codeOfErrorName, isEndStatus } from "./job.js";
-import type { Connection, JobHandle, SessionInfo, SessionOptions, ShellChannel, Stage } from "./types.js";
+import { cachedRoots, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
 import { PassThrough, Writable } from "node:stream";
 
 const STAGE_METHOD: Record<Stage, string> = { mount: "Session.Mount", install: "Session.Install", configure: "Session.Configure", unmount: "Session.Unmount", package: "Session.Package" };
@@ -98,6 +98,14 @@ export class JsonRpcConnection implements Connection {
   async createSession(kickstart: string, includes: Record<string, string>, options: SessionOptions): Promise<string> {
     const path = await this.call<string>("Manager.CreateSession", { kickstart, includes, options: clean(options) });
     return idOf(path);
+  }
+
+  async listCachedRoots(): Promise<CachedRoot[]> {
+    return cachedRoots(await this.call<unknown[][]>("Manager.ListCachedRoots", {}));
+  }
+
+  async pruneCachedRoots(maxMiB: number): Promise<number> {
+    return Number(await this.call<number>("Manager.PruneCachedRoots", { options: { "max-size": maxMiB } }));
   }
 
   async listSessions(): Promise<SessionInfo[]> {

@@ -66,6 +66,27 @@ export interface ShellChannel {
   close(): void;
 }
 
+/** One entry of the cache of installed roots (Manager.ListCachedRoots). */
+export interface CachedRoot {
+  key: string;
+  bytes: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  lastUsedAt: number;
+  summary: string;
+}
+
+/** Manager.ListCachedRoots' (key, bytes, created µs, last used µs, summary) tuples, as either transport gives them. */
+export function cachedRoots(rows: unknown[][]): CachedRoot[] {
+  return rows.map(([key, bytes, created, used, summary]) => ({
+    key: String(key),
+    bytes: Number(bytes),
+    createdAt: Number(created) / 1000,
+    lastUsedAt: Number(used) / 1000,
+    summary: String(summary),
+  }));
+}
+
 export interface Connection {
   readonly transport: "dbus" | "socket";
   createSession(kickstart: string, includes: Record<string, string>, options: SessionOptions): Promise<string>;
@@ -80,5 +101,9 @@ export interface Connection {
   /** Prints the session's log so far through onLine; with follow, keeps going until the job ends or signal aborts. */
   logs(id: string, onLine: (line: string) => void, follow: boolean, signal?: AbortSignal): Promise<void>;
   version(): Promise<string>;
+  /** The cache of installed roots (an administrator's call: org.imgcreate.manage-cache). */
+  listCachedRoots(): Promise<CachedRoot[]>;
+  /** Evicts cached roots until at most maxMiB remain; returns the bytes freed. */
+  pruneCachedRoots(maxMiB: number): Promise<number>;
   disconnect(): void;
 }

@@ -1,5 +1,11 @@
 // Small pure formatters shared by the progress displays (unit-tested without a daemon).
 
+/** Rows as aligned columns (two spaces apart; the last column is not padded). */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+}
+
 export function formatBytes(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n) || n <= 0) return "";
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -23,6 +23,7 @@ export const ACTIONS = {
   runHostScripts: "org.imgcreate.run-host-scripts",
   network: "org.imgcreate.network",
   manageOthers: "org.imgcreate.manage-others",
+  manageCache: "org.imgcreate.manage-cache",
 } as const;
 export type PolkitAction = (typeof ACTIONS)[keyof typeof ACTIONS];
 

@@ -178,6 +178,17 @@ export class ApiService {
         const all = await this.polkit.allowed(caller, ACTIONS.manageOthers, {}, false);
         return [...this.registry.sessions.values()].filter((s) => all || s.record.owner === caller.uid).map((s) => sessionPath(s.id));
       }
+      case "ListCachedRoots": {
+        await this.authorize(ctx, ctx.def.action, {});
+        const us = (ms: number) => Math.round(ms * 1000);
+        return (await this.registry.rootCache().list()).map((e) => [e.key, e.bytes, us(e.createdAt), us(e.lastUsedAt), e.summary]);
+      }
+      case "PruneCachedRoots": {
+        await this.authorize(ctx, ctx.def.action, {});
+        const mib = (ctx.options as { "max-size"?: number })["max-size"] ?? 0;
+        const evicted = await this.registry.rootCache().prune(mib * 2 ** 20);
+        return evicted.reduce((n, e) => n + e.bytes, 0);
+      }
       case "GetProperties":
         return this.managerProperties();
     }

@@ -298,7 +298,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   }
 
   private cacheSummary(packages: number): string {
-    return `${this.constructor.name.replace(/ImageCreator$/, "").toLowerCase() || "image"} ${this.imageIdentity() ?? ""} ${packages} requested packages`;
+    return `${this.imageIdentity() ?? ""}, ${packages} packages requested (${this.backend.name})`;
   }
 
   async configure(signal?: AbortSignal): Promise<void> {

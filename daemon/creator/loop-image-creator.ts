@@ -87,7 +87,7 @@ export class LoopImageCreator extends ImageCreator {
   /** Filesystem type, size and label: an installed root in the cache fits only an image made alike. */
   protected override imageIdentity(): string | undefined {
     const { fstype, sizeMiB } = this.rootFs;
-    return JSON.stringify({ image: "loop", fstype, sizeMiB, label: this.rootfsLabel() });
+    return `${fstype} ${sizeMiB} MiB "${this.rootfsLabel()}"`;
   }
 
   /** The install root becomes a copy of a cached installed image (same identity, so same size and label). */

@@ -13,6 +13,7 @@ import { Job, type Operation } from "./job.js";
 import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
 import { deliver, type Identity } from "./deliver.js";
 import { closeShells } from "./shell.js";
+import { RootCache } from "../creator/root-cache.js";
 
 export interface RegistryOptions {
   stateDir: string;
@@ -308,6 +309,11 @@ export class SessionRegistry extends EventEmitter {
       job.abort.signal.removeEventListener("abort", onAbortWhileQueued);
       if (got) this.freeSlot();
     }
+  }
+
+  /** The cache of installed roots the sessions' creators share (size 0: none). */
+  rootCache(): RootCache {
+    return new RootCache(join(this.opts.cacheDir, "roots"), this.opts.rootCacheBytes ?? 0);
   }
 
   /** A new build: release the old creator and its files, then a fresh creator from the stored kickstart. */

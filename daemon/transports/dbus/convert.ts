@@ -9,6 +9,41 @@ export function toVariant(sig: string, value: unknown): dbus.Variant {
   return new Variant(sig, value);
 }
 
+/**
+ * A plain result as dbus-next wants it for sig: 64-bit integers (t, x) as bigint, also inside arrays
+ * (a...) and structs ((...)); everything else as it is.
+ */
+export function toDbusValue(sig: string, value: unknown): unknown {
+  if (sig === "t" || sig === "x") return BigInt(Math.floor(Number(value)));
+  if (sig.startsWith("a") && !sig.startsWith("a{") && Array.isArray(value)) return value.map((v) => toDbusValue(sig.slice(1), v));
+  if (sig.startsWith("(") && Array.isArray(value)) {
+    const parts = structMembers(sig.slice(1, -1));
+    return value.map((v, i) => toDbusValue(parts[i] ?? "v", v));
+  }
+  return value;
+}
+
+/** The complete types in a struct's member list: "sa(st)t" → ["s", "a(st)", "t"]. */
+function structMembers(inner: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < inner.length) {
+    let j = i;
+    while (inner[j] === "a") j++;
+    if (inner[j] === "(" || inner[j] === "{") {
+      let depth = 0;
+      for (; j < inner.length; j++) {
+        if (inner[j] === "(" || inner[j] === "{") depth++;
+        else if (inner[j] === ")" || inner[j] === "}") depth--;
+        if (depth === 0) break;
+      }
+    }
+    out.push(inner.slice(i, j + 1));
+    i = j + 1;
+  }
+  return out;
+}
+
 /** Properties declared as [name, sig] pairs, as a{sv}. */
 export function propsToDict(defs: readonly { name: string; sig: string }[], values: object): Record<string, dbus.Variant> {
   const out: Record<string, dbus.Variant> = {};

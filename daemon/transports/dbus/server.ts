@@ -24,7 +24,7 @@ import {
 } from "../../api/names.js";
 import type { Job, JobResult } from "../../sessions/job.js";
 import type { Session } from "../../sessions/session.js";
-import { propsToDict, unwrapDict } from "./convert.js";
+import { propsToDict, toDbusValue, unwrapDict } from "./convert.js";
 import { isOurPath, type CallGate } from "./gate.js";
 
 const { Message, MessageType } = dbus;
@@ -123,7 +123,7 @@ export class DbusTransport {
       const fd = (result as ShellResult).shell.master;
       return { sig: "h", body: [fd], closeFd: fd };
     }
-    return { sig: def.result.sig, body: [result] };
+    return { sig: def.result.sig, body: [toDbusValue(def.result.sig, result)] };
   }
 
   private resolve(path: string): Target | undefined {
