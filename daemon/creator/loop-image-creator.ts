@@ -7,7 +7,7 @@ import { ImgcreateError } from "../errors.js";
 import { rootPartition } from "../kickstart/model.js";
 import { run } from "./system/exec.js";
 import { copyImage } from "./system/copy.js";
-import { checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
+import { relabelFilesystem, checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
 import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
 import { ImageCreator } from "./image-creator.js";
@@ -84,18 +84,19 @@ export class LoopImageCreator extends ImageCreator {
     this.mountId = m.id;
   }
 
-  /** Filesystem type, size and label: an installed root in the cache fits only an image made alike. */
+  /** Filesystem type and size: an installed root in the cache fits only an image made alike (the label is set after copying). */
   protected override imageIdentity(): string | undefined {
     const { fstype, sizeMiB } = this.rootFs;
-    return `${fstype} ${sizeMiB} MiB "${this.rootfsLabel()}"`;
+    return `${fstype} ${sizeMiB} MiB`;
   }
 
-  /** The install root becomes a copy of a cached installed image (same identity, so same size and label). */
+  /** The install root becomes a copy of a cached installed image (same type and size), with this image's label and a UUID of its own. */
   protected override async restoreImage(image: string, signal: AbortSignal): Promise<void> {
     await this.detachImage();
     await rm(this.imagePath, { force: true });
     await copyImage(image, this.imagePath, signal);
     await chmod(this.imagePath, 0o600);
+    await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
     await this.attachAndMount();
   }
 

@@ -42,7 +42,8 @@ export const TEST_RULES = `// Installed by imgcreate's test harness (test/helper
 polkit.addRule(function (action, subject) {
   if (action.id.indexOf("org.imgcreate.") !== 0) return polkit.Result.NOT_HANDLED;
   if (subject.user === "carol") return polkit.Result.YES;
-  if (subject.isInGroup("imgbuilders") && action.id !== "org.imgcreate.manage-others") return polkit.Result.YES;
+  var adminOnly = ["org.imgcreate.manage-others", "org.imgcreate.manage-cache"];
+  if (subject.isInGroup("imgbuilders") && adminOnly.indexOf(action.id) < 0) return polkit.Result.YES;
   return polkit.Result.NOT_HANDLED;
 });
 `;

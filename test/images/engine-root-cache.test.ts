@@ -47,7 +47,6 @@ function creatorFor(name: string, post: string, codename: string, keyPath: strin
   assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), []);
   const creator = new LoopImageCreator(model, name, {
     workDir: join(tmp, name),
-    fslabel: "cachetest",
     rootCache: { dir: join(tmp, "roots"), maxBytes: 8 * 2 ** 30 },
   });
   creators.push(creator);
@@ -95,6 +94,9 @@ test("a second build of the same packages starts from the cached installed root;
   await b.creator.unmount();
   const [img] = await b.creator.package(join(tmp, "out"));
   execFileSync("e2fsck", ["-fn", img!], { stdio: "pipe" }); // a copy made while frozen is a clean filesystem
+  const blkid = (f: string, tag: string) => execFileSync("blkid", ["-o", "value", "-s", tag, f], { encoding: "utf8" }).trim();
+  assert.equal(blkid(img!, "LABEL"), "second", "the copy carries this image's own label");
+  assert.notEqual(blkid(img!, "UUID"), blkid(entries[0]!.image, "UUID"), "and a UUID of its own");
   await b.creator.cleanup();
 
   // The user's repository publishes a new index (one more package, not installed): a miss.

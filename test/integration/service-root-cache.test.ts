@@ -37,7 +37,7 @@ test("the second build of the same packages starts from the cached root; only an
   const first = await imgcreateAs(h, "alice", ["--json", "build", "--type", "loop", "--name", "first", "-o", out, "small.ks"], home, 900_000);
   assert.equal(first.exitCode, 0, first.stderr + first.stdout.slice(-2000));
   const logOf = (stdout: string) => jsonLines(stdout.split("\n").filter((l) => l.startsWith("{")).join("\n")).filter((e) => e["event"] === "log").map((e) => String(e["line"]));
-  assert.ok(logOf(first.stdout).some((l) => /installed root kept in the cache/.test(l)));
+  assert.ok(logOf(first.stdout).some((l) => /installed root kept in the cache/.test(l)), logOf(first.stdout).filter((l) => /cache|install/i.test(l)).slice(-15).join("\n"));
 
   const second = await imgcreateAs(h, "alice", ["--json", "build", "--type", "loop", "--name", "second", "-o", out, "again.ks"], home, 900_000);
   assert.equal(second.exitCode, 0, second.stderr + second.stdout.slice(-2000));

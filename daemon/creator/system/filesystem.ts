@@ -7,6 +7,8 @@ import { run, type RunOptions } from "./exec.js";
 interface FsType {
   mkfs: (file: string, label: string) => string[];
   fsck: (file: string) => { argv: string[]; okCodes: number[] };
+  /** Commands that give an unmounted copy its own label and a new UUID. */
+  relabel: (file: string, label: string) => string[][];
   labelMax: number;
   tools: string[];
   shrinkable: boolean;
@@ -17,8 +19,9 @@ const ext = (t: "ext3" | "ext4"): FsType => ({
   // 1 = errors were fixed: the filesystem is clean now.
   // -E discard punches holes for free blocks (deleted apt lists etc.), so the image stays sparse.
   fsck: (f) => ({ argv: ["e2fsck", "-f", "-y", "-E", "discard", f], okCodes: [1] }),
+  relabel: (f, l) => [["tune2fs", "-L", l, "-U", "random", f]],
   labelMax: 16,
-  tools: [`mkfs.${t}`, "e2fsck", "resize2fs", "dumpe2fs"],
+  tools: [`mkfs.${t}`, "e2fsck", "resize2fs", "dumpe2fs", "tune2fs"],
   shrinkable: true,
 });
 
@@ -28,15 +31,17 @@ export const FSTYPES: Record<string, FsType> = {
   xfs: {
     mkfs: (f, l) => ["mkfs.xfs", "-f", "-q", "-L", l, f],
     fsck: (f) => ({ argv: ["xfs_repair", "-n", f], okCodes: [] }),
+    relabel: (f, l) => [["xfs_admin", "-L", l, "-U", "generate", f]],
     labelMax: 12,
-    tools: ["mkfs.xfs", "xfs_repair"],
+    tools: ["mkfs.xfs", "xfs_repair", "xfs_admin"],
     shrinkable: false,
   },
   btrfs: {
     mkfs: (f, l) => ["mkfs.btrfs", "-f", "-q", "-L", l, f],
     fsck: (f) => ({ argv: ["btrfs", "check", f], okCodes: [] }),
+    relabel: (f, l) => [["btrfstune", "-f", "-u", f], ["btrfs", "filesystem", "label", f, l]],
     labelMax: 255,
-    tools: ["mkfs.btrfs", "btrfs"],
+    tools: ["mkfs.btrfs", "btrfs", "btrfstune"],
     shrinkable: false,
   },
 };
@@ -45,6 +50,11 @@ export function fsType(name: string): FsType {
   const t = FSTYPES[name];
   if (!t) throw new ImgcreateError("InvalidArgs", `unknown filesystem type "${name}": use one of ${Object.keys(FSTYPES).join(", ")}`);
   return t;
+}
+
+/** Gives an unmounted filesystem image (a copy of another) its own label and UUID. */
+export async function relabelFilesystem(file: string, fstype: string, label: string, opts: RunOptions = {}): Promise<void> {
+  for (const argv of fsType(fstype).relabel(file, label)) await run(argv, opts);
 }
 
 /** Creates a sparse file of sizeMiB and a filesystem in it (no loop device needed for that). */
