@@ -4,7 +4,7 @@
 // sources keep that key for that repository. Install only (no configure or package): under a minute warm.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { LoopImageCreator } from "../../daemon/creator/index.js";
@@ -55,5 +55,7 @@ test("a package from a file:// repository trusted by its --repo-key installs nex
   const sources = readdirSync(join(root, "etc/apt/sources.list.d")).map((f) => readFileSync(join(root, "etc/apt/sources.list.d", f), "utf8")).join("\n");
   const keyBody = key.trim().split("\n").find((l) => l.length > 40)!;
   assert.match(sources, new RegExp(`URIs: file://${repo}\n(?:.*\n)*?Signed-By:\n(?: .*\n)*? ${keyBody.replace(/[+/]/g, "\\$&")}\n`), sources);
+  assert.ok(!existsSync(join(root, repo)), "no empty mount point of the local repository is left in the image");
+  assert.ok(existsSync(join(root, repo.split("/")[1]!)), "but the top-level directory it was under stays");
   await creator.unmount();
 });

@@ -182,6 +182,12 @@ export class AptBackend implements PackageBackend {
     // checked), dpkg inside it through mmdebstrap's own bind-mount hook.
     if (sources.localDirs.length > 0) argv.splice(1, 0, `--hook-dir=${FILE_MIRROR_HOOKS}`);
     await this.runMmdebstrap(argv, req, ctx, dir, sources.localDirs);
+    // mmdebstrap's automount hook leaves the (empty) mount points of local repositories in the image.
+    if (sources.localDirs.length > 0) {
+      // Each one and its parents while empty, never a top-level directory such as /tmp or /srv.
+      const script = 'for d in "$@"; do while [ -n "${d%/*}" ] && rmdir "$d" 2>/dev/null; do d=${d%/*}; done; done';
+      await ctx.sandbox.run({ view: "chroot" }, ["sh", "-c", script, "sh", ...sources.localDirs], { signal: ctx.signal }).catch(() => undefined);
+    }
   }
 
   private async withDownloadProgress(debs: string, ctx: InstallContext, fn: () => Promise<void>): Promise<void> {
