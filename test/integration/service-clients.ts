@@ -71,10 +71,12 @@ for i, r in enumerate(reqs):
         if "id" in m and m.get("id") == i: results.append(m); break
         if "method" in m: notes.append(dict(m, t=time.time()))
         elif "id" in m: results.append(m); break
-if wait:
-    while not any(n["method"] == "Job.Completed" for n in notes):
-        m = read()
-        if "method" in m: notes.append(dict(m, t=time.time()))
+done = any(n["method"] == "Job.Completed" for n in notes)
+while wait and not done:
+    m = read()
+    if "method" in m:
+        notes.append(dict(m, t=time.time()))
+        done = m["method"] == "Job.Completed"
 print(json.dumps({"results": results, "notifications": notes}))
 `;
 
