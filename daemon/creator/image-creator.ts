@@ -12,7 +12,7 @@ import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
 import { Journal } from "./journal.js";
 import { bootId } from "./system/process.js";
 import { AptBackend } from "./packages/apt.js";
-import type { InstallContext, PackageBackend, PackageRequest, SetupFile } from "./packages/backend.js";
+import type { InstallContext, PackageBackend, PackageRequest, RepoConfig, SetupFile } from "./packages/backend.js";
 import { requestFromKickstart } from "./packages/request.js";
 import { repoConfig } from "./repositories.js";
 import { RootCache } from "./root-cache.js";
@@ -50,8 +50,11 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   private readonly lifetime = new AbortController();
   private runningStage: Promise<unknown> | undefined;
 
+  /** The request the root was last installed or updated to: a re-opened root installs only the difference. */
+  private installedRequest: PackageRequest | undefined;
+
   constructor(
-    protected readonly ks: KickstartModel,
+    protected ks: KickstartModel,
     name: string,
     protected readonly opts: CreatorOptions,
   ) {
@@ -86,6 +89,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   protected async mountInstroot(_signal: AbortSignal): Promise<void> {
     await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
   }
+
+  /** Mount the image an earlier mount/unmount left (a re-opened session): no new filesystem, nothing installed. */
+  protected async remountInstroot(_signal: AbortSignal): Promise<void> {}
 
   /** Undo mountInstroot. Keep whatever stageFinalImage will need. */
   protected async unmountInstroot(): Promise<void> {}
@@ -219,15 +225,32 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     return new ImgcreateError("Failed", `${where} (${e.message})`, { ...e.detail, full: rootFull ? "root" : "host" });
   }
 
+  /**
+   * A new image, or (from unmounted or packaged) the image this creator built before, mounted again
+   * as it was left: Install then brings it to the kickstart's packages, Configure runs again.
+   */
   async mount(signal?: AbortSignal): Promise<void> {
-    await this.stage("mount", ["new"], "mounted", signal, async (s) => {
+    const reopen = this._state === "unmounted" || this._state === "packaged";
+    await this.stage("mount", ["new", "unmounted", "packaged"], "mounted", signal, async (s) => {
       await this.validate();
       await requireTools([...new Set([...this.requiredTools(), ...this.backend.tools])]);
       await mkdir(this.workDir, { recursive: true, mode: 0o700 });
       this.mounted = true;
-      await this.mountInstroot(s);
+      if (reopen) await this.remountInstroot(s);
+      else await this.mountInstroot(s);
       await this.openSandbox();
     });
+  }
+
+  /**
+   * Replaces the kickstart (a parsed model) while the image is not mounted: the next Install adds and
+   * removes packages by the difference, the next Configure applies its settings and %post.
+   */
+  setKickstart(ks: KickstartModel): void {
+    if (this.running || this.mounted) {
+      throw new ImgcreateError("InvalidState", `cannot change the kickstart while the image is ${this.running ? `busy (${this.running})` : "mounted"}: unmount it first`);
+    }
+    this.ks = ks;
   }
 
   private async openSandbox(): Promise<void> {
@@ -263,28 +286,40 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
         progress: (p) => this.progress("install", p),
         log: (priority, line) => this.log("install", priority, line),
       };
-      const cache = this.opts.rootCache && new RootCache(this.opts.rootCache.dir, this.opts.rootCache.maxBytes);
-      const identity = this.imageIdentity();
-      if (!cache?.enabled || identity === undefined || !this.backend.prepare) return this.backend.install(req, repos, ctx);
-      const plan = await this.backend.prepare(req, repos, ctx);
-      const key = createHash("sha256").update(`${this.backend.name}\0${identity}\0${plan.key}`).digest("hex");
-      const hit = await cache.lookup(key);
-      if (hit) {
-        await plan.dispose();
-        await this.installFromCache(hit.image, key, s);
+      const before = this.installedRequest;
+      if (before && this.backend.update) {
+        await this.backend.update(req, before, repos, ctx);
+        this.installedRequest = req;
         return;
       }
-      await plan.install();
-      this.progress("install", { fraction: 1, message: "keeping the installed root in the cache" });
-      try {
-        await this.saveImage((image) => cache.store(key, image, this.cacheSummary(req.packages.length), s));
-        this.log("install", "info", `installed root kept in the cache as ${key.slice(0, 12)}`);
-      } catch (err) {
-        // The install itself is done: a full cache disk costs the next build time, not this one.
-        if (s.aborted) throw err;
-        this.log("install", "warning", `the installed root could not be kept in the cache: ${(err as Error).message}`);
-      }
+      await this.installNew(req, repos, ctx, s);
+      this.installedRequest = req;
     });
+  }
+
+  /** A complete install into the empty root: from the cache of installed roots when it has the same content. */
+  private async installNew(req: PackageRequest, repos: RepoConfig, ctx: InstallContext, s: AbortSignal): Promise<void> {
+    const cache = this.opts.rootCache && new RootCache(this.opts.rootCache.dir, this.opts.rootCache.maxBytes);
+    const identity = this.imageIdentity();
+    if (!cache?.enabled || identity === undefined || !this.backend.prepare) return this.backend.install(req, repos, ctx);
+    const plan = await this.backend.prepare(req, repos, ctx);
+    const key = createHash("sha256").update(`${this.backend.name}\0${identity}\0${plan.key}`).digest("hex");
+    const hit = await cache.lookup(key);
+    if (hit) {
+      await plan.dispose();
+      await this.installFromCache(hit.image, key, s);
+      return;
+    }
+    await plan.install();
+    this.progress("install", { fraction: 1, message: "keeping the installed root in the cache" });
+    try {
+      await this.saveImage((image) => cache.store(key, image, this.cacheSummary(req.packages.length), s));
+      this.log("install", "info", `installed root kept in the cache as ${key.slice(0, 12)}`);
+    } catch (err) {
+      // The install itself is done: a full cache disk costs the next build time, not this one.
+      if (s.aborted) throw err;
+      this.log("install", "warning", `the installed root could not be kept in the cache: ${(err as Error).message}`);
+    }
   }
 
   /** A cache hit: the install root becomes a copy of the cached image, with the sandbox reopened over it. */
@@ -356,7 +391,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   }
 
   async package(outDir: string, signal?: AbortSignal): Promise<string[]> {
-    return this.stage("package", ["unmounted"], "packaged", signal, async (s) => {
+    return this.stage("package", ["unmounted", "packaged"], "packaged", signal, async (s) => {
       await mkdir(outDir, { recursive: true });
       return this.stageFinalImage(outDir, s);
     });

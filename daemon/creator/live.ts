@@ -195,24 +195,30 @@ export class LiveImageCreator extends LoopImageCreator {
 
   protected override async stageFinalImage(outDir: string, signal: AbortSignal): Promise<string[]> {
     if (!this.boot) throw new ImgcreateError("Failed", "the image's kernel and initramfs were not found before unmount: no ISO was written");
-    const { fstype } = this.rootFs;
     const onLine = (l: string) => this.log("package", "debug", l);
+    return this.withPackageCopy(signal, (image) => this.packageIso(image, outDir, onLine, signal));
+  }
+
+  /** The ISO from a copy of the image (checked, shrunk and squashed here; the session's own image stays). */
+  private async packageIso(image: string, outDir: string, onLine: (l: string) => void, signal: AbortSignal): Promise<string[]> {
+    const boot = this.boot!;
+    const { fstype } = this.rootFs;
     this.progress("package", { fraction: 0.02, message: `checking the ${fstype} filesystem` });
-    await checkFilesystem(this.imagePath, fstype, { signal, onLine });
+    await checkFilesystem(image, fstype, { signal, onLine });
     if (this.opts.minimize !== false) {
       this.progress("package", { fraction: 0.05, message: "shrinking the filesystem to its minimum" });
-      await minimize(this.imagePath, fstype, { signal, onLine });
+      await minimize(image, fstype, { signal, onLine });
     }
     if (fstype.startsWith("ext")) {
       // Discarding free blocks punches holes in the file: they read as zeros and compress away.
-      await run(["e2fsck", "-f", "-y", "-E", "discard", this.imagePath], { signal, onLine, okCodes: [1] });
+      await run(["e2fsck", "-f", "-y", "-E", "discard", image], { signal, onLine, okCodes: [1] });
     }
     const output = join(outDir, `${this.name}.iso`);
     const common = {
       workDir: join(this.workDir, "iso"),
       output,
-      kernel: this.boot.kernel,
-      initrd: this.boot.initrd,
+      kernel: boot.kernel,
+      initrd: boot.initrd,
       label: this.fslabel,
       title: this.live.title ?? this.live.product ?? this.fslabel,
       timeout: this.ks.bootloader?.timeout ?? 10,
@@ -227,8 +233,8 @@ export class LiveImageCreator extends LoopImageCreator {
     const { id } = await this.journal.take("file", { path: common.workDir }, () => fse.ensureDir(common.workDir));
     try {
       const r = this.live.flatSquashfs
-        ? await this.withImageMounted(signal, (tree) => buildLiveIso({ ...common, rootTree: tree }))
-        : await buildLiveIso({ ...common, rootImage: this.imagePath });
+        ? await this.withImageMounted(image, signal, (tree) => buildLiveIso({ ...common, rootTree: tree }))
+        : await buildLiveIso({ ...common, rootImage: image });
       return [r.iso, r.sha256];
     } finally {
       await this.journal.release(id);
@@ -236,11 +242,11 @@ export class LiveImageCreator extends LoopImageCreator {
   }
 
   /** The finished image mounted read-only (for a flat squashfs of its tree), always released after. */
-  private async withImageMounted<T>(signal: AbortSignal, fn: (tree: string) => Promise<T>): Promise<T> {
+  private async withImageMounted<T>(image: string, signal: AbortSignal, fn: (tree: string) => Promise<T>): Promise<T> {
     const dir = join(this.workDir, "flat-root");
     const d = await this.journal.take("file", { path: dir }, () => fse.ensureDir(dir));
     try {
-      const l = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath, { readOnly: true }));
+      const l = await this.journal.take("loop", { path: image }, () => loop.attach(image, { readOnly: true }));
       try {
         const m = await this.journal.take("mount", { path: dir }, () => mounts.mount(l.value, dir, { type: this.rootFs.fstype, options: "ro" }));
         try {

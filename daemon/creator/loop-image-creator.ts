@@ -70,6 +70,27 @@ export class LoopImageCreator extends ImageCreator {
     await this.attachAndMount();
   }
 
+  /** The session's image as it was left: attached and mounted again. */
+  protected override async remountInstroot(_signal: AbortSignal): Promise<void> {
+    this.progress("mount", { fraction: 0.3, message: "mounting the session's image again" });
+    await this.attachAndMount();
+  }
+
+  /**
+   * Runs fn on a copy of the image (a reflink or sparse copy under the work dir), so packaging can check
+   * and shrink it while the session keeps its own image to mount again. The copy is gone afterwards
+   * unless fn moved it away.
+   */
+  protected async withPackageCopy<T>(signal: AbortSignal, fn: (image: string) => Promise<T>): Promise<T> {
+    const copy = join(this.workDir, "package.img");
+    const { id } = await this.journal.take("file", { path: copy }, () => copyImage(this.imagePath, copy, signal));
+    try {
+      return await fn(copy);
+    } finally {
+      await this.journal.release(id);
+    }
+  }
+
   /** Attaches the image file to a loop device and mounts it on the install root. */
   private async attachAndMount(): Promise<void> {
     const { fstype } = this.rootFs;
@@ -131,17 +152,20 @@ export class LoopImageCreator extends ImageCreator {
   protected override async stageFinalImage(outDir: string, signal: AbortSignal): Promise<string[]> {
     const { fstype } = this.rootFs;
     const onLine = (l: string) => this.log("package", "debug", l);
-    this.progress("package", { fraction: 0.1, message: `checking the ${fstype} filesystem` });
-    await checkFilesystem(this.imagePath, fstype, { signal, onLine });
-    if (this.opts.minimize !== false) {
-      this.progress("package", { fraction: 0.4, message: "shrinking the filesystem to its minimum" });
-      const { before, after } = await minimize(this.imagePath, fstype, { signal, onLine });
-      this.log("package", "info", `image shrunk from ${before} to ${after} bytes`);
-    }
-    const dest = join(outDir, `${this.name}.img`);
-    this.progress("package", { fraction: 0.8, message: `writing ${dest}` });
-    await moveSparse(this.imagePath, dest, signal);
-    return [dest];
+    this.progress("package", { fraction: 0.05, message: "copying the image (the session keeps its own)" });
+    return this.withPackageCopy(signal, async (image) => {
+      this.progress("package", { fraction: 0.1, message: `checking the ${fstype} filesystem` });
+      await checkFilesystem(image, fstype, { signal, onLine });
+      if (this.opts.minimize !== false) {
+        this.progress("package", { fraction: 0.4, message: "shrinking the filesystem to its minimum" });
+        const { before, after } = await minimize(image, fstype, { signal, onLine });
+        this.log("package", "info", `image shrunk from ${before} to ${after} bytes`);
+      }
+      const dest = join(outDir, `${this.name}.img`);
+      this.progress("package", { fraction: 0.8, message: `writing ${dest}` });
+      await moveSparse(image, dest, signal);
+      return [dest];
+    });
   }
 }
 

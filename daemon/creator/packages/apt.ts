@@ -60,6 +60,8 @@ interface Resolved {
   opts: string[];
   /** The package names to install, as resolved against the lists. */
   install: string[];
+  /** Every name the repositories offer. */
+  available: Set<string>;
 }
 
 async function toolVersion(argv: string[]): Promise<string> {
@@ -117,12 +119,13 @@ export class AptBackend implements PackageBackend {
     ctx.progress({ fraction: 0, message: "reading the package lists" });
     await updateLists(opts, cache, runOpts);
     // Not logged: the availability check prints every package name the repository has (~120,000 lines).
-    const resolved = resolve(req, await availableNames(opts, cache, { signal: ctx.signal }));
+    const available = await availableNames(opts, cache, { signal: ctx.signal });
+    const resolved = resolve(req, available);
     if (resolved.missing.length > 0) {
       if (!req.ignoreMissing) throw missingError(resolved.missing);
       for (const m of resolved.missing) ctx.log("warning", `${where(m)}: skipping missing package or group "${m.name}" (--ignoremissing)`);
     }
-    return { sources, cache, opts, install: resolved.install };
+    return { sources, cache, opts, install: resolved.install, available };
   }
 
   private async contentKey(p: Resolved, req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<string> {
@@ -188,6 +191,85 @@ export class AptBackend implements PackageBackend {
       const script = 'for d in "$@"; do while [ -n "${d%/*}" ] && rmdir "$d" 2>/dev/null; do d=${d%/*}; done; done';
       await ctx.sandbox.run({ view: "chroot" }, ["sh", "-c", script, "sh", ...sources.localDirs], { signal: ctx.signal }).catch(() => undefined);
     }
+  }
+
+  /**
+   * A root installed before gets what the new request adds and loses what it drops: debs fetched on
+   * the host as for an install, then apt-get in the image (the sandbox's chroot view, with the build's
+   * lists and debs bound in for that run only, no network), dropped packages purged and what they
+   * alone needed autoremoved.
+   */
+  async update(req: PackageRequest, before: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
+    const dir = join(ctx.workDir, "apt");
+    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+    try {
+      const p = await this.resolveRequest(req, repos, ctx, dir);
+      const old = new Set(resolve(before, p.available).install);
+      const added = p.install.filter((n) => !old.has(n));
+      const kept = new Set(p.install);
+      const dropped = [...old].filter((n) => !kept.has(n));
+      const excluded = req.excludes.map((e) => e.name).filter((n) => !/[*?[]/.test(n) && p.available.has(n));
+      const removed = [...new Set([...dropped, ...excluded])];
+      ctx.log("info", `package changes: ${added.length ? `add ${added.join(" ")}` : "nothing to add"}; ${removed.length ? `remove ${removed.join(" ")}` : "nothing to remove"}`);
+      if (added.length === 0 && removed.length === 0) return;
+      const debs = join(dir, "debs");
+      const prefs = join(dir, "preferences");
+      await mkdir(prefs, { recursive: true });
+      if (req.excludes.length > 0) await writeFile(join(prefs, "imgcreate-exclude"), excludePins(req.excludes.map((e) => e.name)));
+      ctx.progress({ fraction: 0.05, message: "downloading packages" });
+      const variant = variantFor(req, repos.addon.variant);
+      await this.withDownloadProgress(debs, ctx, () =>
+        downloadDebs(
+          { aptOptions: p.opts, cache: p.cache, debs, suite: p.sources.suite, arch: hostArch(), variant, include: p.install, recommends: req.weakDeps, preferencesDir: prefs },
+          { signal: ctx.signal, onLine: (l) => ctx.log("debug", l) },
+        ).catch((err: unknown) => {
+          throw err instanceof CommandError ? explain(err, req, ctx.root) : err;
+        }),
+      );
+      if (req.excludes.length > 0) await copyFile(join(prefs, "imgcreate-exclude"), join(debs, "imgcreate-exclude.pref"));
+      const lists = join(dir, "lists");
+      await copyLists(p.cache.lists, lists);
+      for (const d of [debs, join(debs, "partial"), lists]) await ctx.sandbox.grant(d);
+      await this.runAptInRoot(req, ctx, { debs, lists }, added, removed);
+    } finally {
+      await ctx.journal.release(dirId);
+    }
+  }
+
+  private async runAptInRoot(req: PackageRequest, ctx: InstallContext, paths: { debs: string; lists: string }, added: string[], removed: string[]): Promise<void> {
+    const o = [
+      "-y", "-q", "--no-download",
+      "-o", "Dpkg::Options::=--force-unsafe-io",
+      "-o", `APT::Install-Recommends=${req.weakDeps ? "true" : "false"}`,
+      ...(req.excludes.length > 0 ? ["-o", "Dir::Etc::Preferences=/var/cache/apt/archives/imgcreate-exclude.pref"] : []),
+    ].map((a) => `'${a}'`).join(" ");
+    const script = [
+      "set -e",
+      added.length ? `apt-get ${o} install ${added.join(" ")}` : "",
+      removed.length ? `apt-get ${o} purge ${removed.join(" ")}` : "",
+      `apt-get ${o} --purge autoremove`,
+    ].filter(Boolean).join("\n");
+    const spec = {
+      view: "chroot" as const,
+      binds: [{ from: paths.debs, to: "/var/cache/apt/archives" }, { from: paths.lists, to: "/var/lib/apt/lists" }],
+      env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive" },
+    };
+    let done = 0;
+    const total = Math.max(1, added.length + removed.length);
+    await ctx.journal.trackProcess(["apt-get", "install/purge"], (onSpawn) =>
+      ctx.sandbox.run(spec, ["sh", "-c", script], {
+        signal: ctx.signal,
+        onSpawn,
+        onLine: (line) => {
+          const step = /^(Unpacking|Setting up|Removing|Purging configuration files for) (\S+)/.exec(line);
+          if (step) ctx.progress({ fraction: Math.min(0.95, 0.2 + (0.75 * ++done) / (2 * total)), message: `${step[1]!.toLowerCase()} ${step[2]}` });
+          ctx.log(/^(E|W): /.test(line) ? (line.startsWith("E") ? "error" : "warning") : "debug", line);
+        },
+      }).catch((err: unknown) => {
+        throw err instanceof CommandError ? explain(err, req, ctx.root) : err;
+      }),
+    );
+    ctx.progress({ fraction: 1, message: "packages updated" });
   }
 
   private async withDownloadProgress(debs: string, ctx: InstallContext, fn: () => Promise<void>): Promise<void> {

@@ -61,6 +61,11 @@ export interface PackageBackend {
    * it or, when the engine found that content cached, dispose of what the first step holds.
    */
   prepare?(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<PreparedInstall>;
+  /**
+   * A root install() made from `before` is brought to `req`: what req adds is installed, what it drops
+   * (and newly excludes) removed, package scripts sandboxed as for install.
+   */
+  update?(req: PackageRequest, before: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void>;
 }
 
 export interface PreparedInstall {

@@ -88,6 +88,12 @@ export interface RunSpec {
   writable?: string[];
   /** Host files or directories bound read-only at the same path (host and install views). */
   readable?: string[];
+  /**
+   * chroot view: host directories (granted) bound writable at a path inside the image, seen only by this
+   * run (the package backend's lists and downloaded debs for apt-get in the image). The path resolves
+   * inside the sandbox's own root, so a link in the image can only point into the image.
+   */
+  binds?: { from: string; to: string }[];
   env?: Record<string, string>;
   cwd?: string;
   hostname?: string;
@@ -148,6 +154,7 @@ export function bwrapArgs(spec: RunSpec, paths: { root: string; idroot: string }
   const a = ["--userns", String(fds.userns), "--uid", "0", "--gid", "0"];
   if (spec.view === "chroot") {
     a.push("--bind", paths.idroot, "/");
+    for (const b of spec.binds ?? []) a.push("--bind", b.from, b.to);
   } else {
     a.push(...hostSystemArgs(), "--tmpfs", "/tmp", "--tmpfs", "/var/tmp");
   }
