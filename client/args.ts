@@ -102,7 +102,8 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   checkChoices(spec, values);
-  const { min, max } = arity(spec.args);
+  const { min: needed, max } = arity(spec.args);
+  const min = spec.optionalWith !== undefined && parsed.values[spec.optionalWith] !== undefined ? 0 : needed;
   const positionals = parsed.positionals;
   if (positionals.length < min) throw usageError(`missing ${spec.args.split(" ")[positionals.length] ?? "argument"}`, spec.path);
   if (positionals.length > max) throw usageError(`unexpected argument '${positionals[max]}'`, spec.path);

@@ -23,6 +23,8 @@ export interface CommandSpec {
   /** Longer text for --help and the man page (optional). */
   details?: string;
   options: OptionSpec[];
+  /** An option that makes the positional arguments optional (build --session ID rebuilds without a new kickstart). */
+  optionalWith?: string;
   /** How the positional arguments complete. */
   complete?: "file" | "session" | "none";
 }
@@ -52,17 +54,24 @@ const OUTDIR: OptionSpec = { name: "output", short: "o", arg: "DIR", complete: "
 
 export const COMMANDS: CommandSpec[] = [
   {
-    path: ["build"], args: "KICKSTART", complete: "file",
+    path: ["build"], args: "KICKSTART", complete: "file", optionalWith: "session",
     summary: "Build an image in one go: check the kickstart, create a session, run every stage, fetch the artifact.",
     details: "The kickstart and every %include are read with your rights and checked locally first. Progress is shown as one bar per stage on a terminal, as timestamped lines otherwise, or as JSON lines with --json. Ctrl-C cancels the running stage and closes the session (unless --keep-session); the exit status is then 130.",
     options: [OUTDIR, ...IMAGE_OPTIONS,
       { name: "shell", help: "Open a root shell in the install root after configure; the build continues when it exits." },
-      { name: "keep-session", help: "Do not close the session at the end (or on Ctrl-C); inspect it with `imgcreate session`." }],
+      { name: "keep-session", help: "Do not close the session at the end (or on Ctrl-C); inspect it with `imgcreate session`." },
+      { name: "session", arg: "ID", help: "Rebuild this kept session instead of creating one: give it KICKSTART (if any) as its new kickstart, mount its own image again, install the package difference, configure, unmount and package; the session stays open." }],
   },
   {
     path: ["session", "create"], args: "KICKSTART", complete: "file",
     summary: "Create a build session from a kickstart and print its id; the session lives on after the client exits.",
     options: [...IMAGE_OPTIONS],
+  },
+  {
+    path: ["session", "edit"], args: "ID KICKSTART", complete: "file",
+    summary: "Replace a session's kickstart (read and checked here, as for create); the next install adds and removes packages by the difference.",
+    details: "Allowed while the session is not mounted. A session that was unmounted or packaged keeps its image: `imgcreate build --session ID` (or the mount, install, configure, unmount and package stages) then rebuilds it from there.",
+    options: [],
   },
   { path: ["session", "list"], args: "", complete: "none", summary: "List sessions with state, owner, current job and progress.", options: [] },
   { path: ["session", "show"], args: "ID", complete: "session", summary: "Show one session in detail.", options: [] },

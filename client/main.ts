@@ -19,6 +19,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
   const arg = p.positionals[0]!;
   switch (cmd) {
     case "build":
+      if (typeof v["session"] === "string") return (await import("./commands/rebuild.js")).rebuild(ctx, v["session"], p.positionals[0], typeof v["output"] === "string" ? v["output"] : ".");
       return build(ctx, {
         kickstart: arg,
         outdir: typeof v["output"] === "string" ? v["output"] : ".",
@@ -39,6 +40,7 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
     case "session":
       switch (sub) {
         case "create": return sessionCreate(ctx, arg, v);
+        case "edit": return (await import("./commands/rebuild.js")).sessionEdit(ctx, arg, p.positionals[1]!);
         case "list": return sessionList(ctx);
         case "show": return sessionShow(ctx, arg);
         case "cancel": return sessionCancel(ctx, arg);

@@ -24,7 +24,7 @@ _imgcreate() {
   if [[ -z "$cmd" ]]; then
     COMPREPLY=( $(compgen -W "build session shell cache boot-test ks version --transport --socket --json --help -h" -- "$cur") ); return
   fi
-  if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create list show mount install configure unmount package shell cancel close logs" -- "$cur") ); return; fi
+  if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create edit list show mount install configure unmount package shell cancel close logs" -- "$cur") ); return; fi
   if [[ "$cmd" == ks && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "check flatten dump plan" -- "$cur") ); return; fi
   local key="$cmd"; [[ -n "$sub" ]] && key="$cmd $sub"
   case "$key" in
@@ -40,8 +40,9 @@ _imgcreate() {
         --compression) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --compression-type) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --ks-version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --session) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--output -o --type --name --fslabel --title --product --releasever --compression --compression-type --flat-squashfs --ks-version --shell --keep-session --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--output -o --type --name --fslabel --title --product --releasever --compression --compression-type --flat-squashfs --ks-version --shell --keep-session --session --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
     "session create")
       case "$prev" in
         --type) COMPREPLY=( $(compgen -W "live loop fs" -- "$cur") ); return ;;
@@ -55,6 +56,11 @@ _imgcreate() {
         --ks-version) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--type --name --fslabel --title --product --releasever --compression --compression-type --flat-squashfs --ks-version --transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
+    "session edit")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;
     "session list")
       case "$prev" in
 

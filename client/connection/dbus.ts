@@ -188,6 +188,10 @@ export class DBusConnection implements Connection {
     if (info.job) await this.cancelJob(info.job.id);
   }
 
+  async setKickstart(id: string, kickstart: string, includes: Record<string, string>, where: Record<string, string>): Promise<void> {
+    await this.rawCall(sessionPath(id), INTERFACES.Session, "SetKickstart", "sa{ss}a{sv}", [kickstart, includes, toVariants(where)]);
+  }
+
   async closeSession(id: string): Promise<void> {
     await this.rawCall(sessionPath(id), INTERFACES.Session, "Close", "", []);
   }

@@ -167,6 +167,10 @@ export class JsonRpcConnection implements Connection {
     if (info.job) await this.call("Job.Cancel", { job: info.job.id });
   }
 
+  async setKickstart(id: string, kickstart: string, includes: Record<string, string>, where: Record<string, string>): Promise<void> {
+    await this.call("Session.SetKickstart", { session: id, kickstart, includes, options: where });
+  }
+
   async closeSession(id: string): Promise<void> {
     await this.call("Session.Close", { session: id });
   }

@@ -97,6 +97,8 @@ export interface Connection {
   /** Cancels whatever job the session runs (no-op when none). */
   cancel(id: string): Promise<void>;
   closeSession(id: string): Promise<void>;
+  /** Replaces the session's kickstart (SetKickstart); where: the kickstart-path and cwd it was read with. */
+  setKickstart(id: string, kickstart: string, includes: Record<string, string>, where: Record<string, string>): Promise<void>;
   openShell(id: string, argv: string[], size: { rows: number; cols: number }): Promise<ShellChannel>;
   /** Prints the session's log so far through onLine; with follow, keeps going until the job ends or signal aborts. */
   logs(id: string, onLine: (line: string) => void, follow: boolean, signal?: AbortSignal): Promise<void>;

@@ -179,12 +179,10 @@ export class ApiService {
         return [...this.registry.sessions.values()].filter((s) => all || s.record.owner === caller.uid).map((s) => sessionPath(s.id));
       }
       case "ListCachedRoots": {
-        await this.authorize(ctx, ctx.def.action, {});
         const us = (ms: number) => Math.round(ms * 1000);
         return (await this.registry.rootCache().list()).map((e) => [e.key, e.bytes, us(e.createdAt), us(e.lastUsedAt), e.summary]);
       }
       case "PruneCachedRoots": {
-        await this.authorize(ctx, ctx.def.action, {});
         const mib = (ctx.options as { "max-size"?: number })["max-size"] ?? 0;
         const evicted = await this.registry.rootCache().prune(mib * 2 ** 20);
         return evicted.reduce((n, e) => n + e.bytes, 0);
@@ -210,6 +208,18 @@ export class ApiService {
       return jobPath(job.n);
     }
     switch (def.name) {
+      case "SetKickstart": {
+        this.stateCheck(s, def);
+        if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is running a ${s.job.operation} job; change the kickstart between stages`);
+        const o = ctx.options as { "kickstart-path"?: string; cwd?: string };
+        const where = { path: o["kickstart-path"] ?? "/kickstart.ks", cwd: o.cwd ?? "/" };
+        const prepared = this.registry.prepareKickstart(s, ctx.params.kickstart as string, ctx.params.includes as Record<string, string>, where);
+        const details = { session: s.id, owner: String(s.record.owner), stage: "set-kickstart" };
+        if (prepared.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, details);
+        if (prepared.network) await this.authorize(ctx, ACTIONS.network, details);
+        await this.registry.setKickstart(s, prepared);
+        return null;
+      }
       case "Close":
         await this.registry.close(s);
         return null;

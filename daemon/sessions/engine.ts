@@ -29,6 +29,8 @@ export interface Creator extends EventEmitter {
   package(outDir: string, signal?: AbortSignal): Promise<string[]>;
   cleanup(): Promise<unknown>;
   spawnInRoot?(argv: string[], opts: { stdio: StdioOptions; env?: Record<string, string> }): ChildProcess;
+  /** Replaces the kickstart while the image is not mounted (a re-opened session). */
+  setKickstart?(model: unknown): void;
 }
 
 export interface CreatorOptions {

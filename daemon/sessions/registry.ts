@@ -298,7 +298,7 @@ export class SessionRegistry extends EventEmitter {
       job.started();
       s.log?.info(`job ${job.n}: ${job.operation} started`);
       const stages: Stage[] = job.operation === "create" ? [...STAGES] : [job.operation];
-      if (stages[0] === "mount") await this.startOver(s);
+      if (stages[0] === "mount") await this.startOrReopen(s, job.operation);
       for (const [i, stage] of stages.entries()) {
         await this.runStage(s, job, stage, i, stages.length, target);
       }
@@ -314,6 +314,36 @@ export class SessionRegistry extends EventEmitter {
   /** The cache of installed roots the sessions' creators share (size 0: none). */
   rootCache(): RootCache {
     return new RootCache(join(this.opts.cacheDir, "roots"), this.opts.rootCacheBytes ?? 0);
+  }
+
+  /**
+   * Mount of an unmounted or packaged session re-attaches its own image; every other start (and a
+   * whole Create) is a new build.
+   */
+  private async startOrReopen(s: Session, operation: Operation): Promise<void> {
+    const atRest = s.state === "unmounted" || s.state === "packaged";
+    if (operation === "mount" && atRest && s.creator) return;
+    if (operation === "mount" && atRest) s.log?.notice("the session's image did not survive a restart of imgcreated: building it anew");
+    await this.startOver(s);
+  }
+
+  /** Parses a replacement kickstart for s (FILE:LINE errors as InvalidArgs): no side effects. */
+  prepareKickstart(s: Session, kickstart: string, includes: Record<string, string>, where: KickstartWhere): PreparedSession {
+    return this.prepare({ owner: { uid: s.record.owner, gid: s.record.ownerGid }, kickstart, includes, where, type: s.record.type, options: s.record.options });
+  }
+
+  /** Stores the replacement kickstart (files, then record) and hands it to the session's creator. */
+  async setKickstart(s: Session, p: PreparedSession): Promise<void> {
+    await this.opts.engine.checkRepositories(p.model);
+    s.creator?.setKickstart?.(p.model);
+    await fse.writeFile(s.kickstartFile + ".new", p.kickstart, { mode: 0o600 });
+    await fse.rename(s.kickstartFile + ".new", s.kickstartFile);
+    await fse.writeJson(s.includesFile, p.includes, { mode: 0o600 });
+    s.record.where = p.where;
+    s.record.hostScripts = p.hostScripts;
+    s.record.network = p.network;
+    await s.save();
+    s.log?.info("kickstart replaced");
   }
 
   /** A new build: release the old creator and its files, then a fresh creator from the stored kickstart. */

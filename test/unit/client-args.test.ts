@@ -26,6 +26,14 @@ test("build takes a kickstart and its image options", () => {
   assert.equal(p.values["keep-session"], true);
 });
 
+test("build --session ID rebuilds a kept session, with or without a new kickstart", () => {
+  const p = parseCommandLine(["build", "--session", "abc123", "-o", "/tmp/out"]);
+  assert.equal(p.values["session"], "abc123");
+  assert.deepEqual(p.positionals, []);
+  assert.deepEqual(parseCommandLine(["build", "--session", "abc123", "new.ks"]).positionals, ["new.ks"]);
+  assert.deepEqual(parseCommandLine(["session", "edit", "abc123", "new.ks"]).positionals, ["abc123", "new.ks"]);
+});
+
 test("global options work before and after the command", () => {
   const a = parseCommandLine(["--json", "--transport", "socket", "session", "list"]);
   const b = parseCommandLine(["session", "list", "--socket=/x.sock", "--json"]);
