@@ -236,7 +236,8 @@ describe("staged session, on a terminal", () => {
     const art = jsonLines(p.stdout).filter((e) => e["event"] === "artifact").map((e) => e["path"]);
     assert.deepEqual(art, [join(out, "staged.img")]);
     assert.equal(statSync(join(out, "staged.img")).uid, h.users.alice.uid);
-    const wrong = await imgcreateAs(h, "alice", ["session", "mount", id], home);
+    // Mount from packaged re-opens the image (issue 10); configure needs a mounted root.
+    const wrong = await imgcreateAs(h, "alice", ["session", "configure", id], home);
     assert.equal(wrong.exitCode, 1, "a stage out of order is refused");
     assert.match(wrong.stderr, /imgcreate session show/);
     assert.equal((await imgcreateAs(h, "alice", ["session", "close", id], home)).exitCode, 0);
