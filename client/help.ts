@@ -86,6 +86,26 @@ export const COMMANDS: CommandSpec[] = [
     details: "Needs the polkit action org.imgcreate.shell. The terminal is put in raw mode, follows window size changes, and Ctrl-C goes to the shell.",
     options: [],
   },
+  {
+    path: ["session", "clone"], args: "ID", complete: "session",
+    summary: "Make a new session of yours that copies this one: same kickstart, same state, a copy of its image; print its id.",
+    details: "The copy is a reflink where the daemon's state directory has them (btrfs, xfs), else a sparse copy; the session log names which. The session cloned stays as it was. Allowed while the session has an image (mounted, installed, configured, unmounted or packaged) and runs no job.",
+    options: [{ name: "name", arg: "NAME", help: "Image name of the clone (default: the session's)." }],
+  },
+  {
+    path: ["session", "checkpoint"], args: "ID NAME", complete: "session",
+    summary: "Keep a copy of the session's image as it is now under NAME, to roll back to later.",
+    details: "While the image is mounted its filesystem is frozen for the copy, so the checkpoint is consistent. Checkpoints live until dropped or the session is closed.",
+    options: [],
+  },
+  {
+    path: ["session", "rollback"], args: "ID NAME", complete: "session",
+    summary: "Put the session's image back as it was at checkpoint NAME, with the state it had then (open shells are closed).",
+    details: "The image must be mounted, or not, as it was when the checkpoint was taken. The checkpoint stays, so you can roll back to it again.",
+    options: [],
+  },
+  { path: ["session", "checkpoints"], args: "ID", complete: "session", summary: "List the session's checkpoints, oldest first.", options: [] },
+  { path: ["session", "drop-checkpoint"], args: "ID NAME", complete: "session", summary: "Delete a checkpoint and free its space.", options: [] },
   { path: ["session", "cancel"], args: "ID", complete: "session", summary: "Cancel the session's running job.", options: [] },
   { path: ["session", "close"], args: "ID", complete: "session", summary: "Close the session and release everything it holds.", options: [] },
   {

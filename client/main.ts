@@ -47,6 +47,11 @@ async function dispatch(p: ParsedCommand, ctx: Context): Promise<number> {
         case "close": return sessionClose(ctx, arg);
         case "shell": return sessionShell(ctx, arg, p.passthrough);
         case "logs": return sessionLogs(ctx, arg, v["follow"] === true);
+        case "clone": return (await import("./commands/checkpoint.js")).sessionClone(ctx, arg, typeof v["name"] === "string" ? v["name"] : undefined);
+        case "checkpoint": return (await import("./commands/checkpoint.js")).sessionCheckpoint(ctx, arg, p.positionals[1]!);
+        case "rollback": return (await import("./commands/checkpoint.js")).sessionRollback(ctx, arg, p.positionals[1]!);
+        case "checkpoints": return (await import("./commands/checkpoint.js")).sessionCheckpoints(ctx, arg);
+        case "drop-checkpoint": return (await import("./commands/checkpoint.js")).sessionDropCheckpoint(ctx, arg, p.positionals[1]!);
         default: return sessionStage(ctx, arg, sub as Stage, v);
       }
   }

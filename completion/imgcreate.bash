@@ -24,7 +24,7 @@ _imgcreate() {
   if [[ -z "$cmd" ]]; then
     COMPREPLY=( $(compgen -W "build session shell cache boot-test ks version --transport --socket --json --help -h" -- "$cur") ); return
   fi
-  if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create edit list show mount install configure unmount package shell cancel close logs" -- "$cur") ); return; fi
+  if [[ "$cmd" == session && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "create edit list show mount install configure unmount package shell clone checkpoint rollback checkpoints drop-checkpoint cancel close logs" -- "$cur") ); return; fi
   if [[ "$cmd" == ks && -z "$sub" ]]; then COMPREPLY=( $(compgen -W "check flatten dump plan" -- "$cur") ); return; fi
   local key="$cmd"; [[ -n "$sub" ]] && key="$cmd $sub"
   case "$key" in
@@ -97,6 +97,31 @@ _imgcreate() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--output -o --transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
     "session shell")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "session clone")
+      case "$prev" in
+        --name) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--name --transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "session checkpoint")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "session rollback")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "session checkpoints")
+      case "$prev" in
+
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "--transport --socket --json --help -h" -- "$cur") ); else _imgcreate_sessions; fi ;;
+    "session drop-checkpoint")
       case "$prev" in
 
       esac

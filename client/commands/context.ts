@@ -14,3 +14,13 @@ export interface Context {
 export function makeContext(globals: Globals, out = process.stdout, err = process.stderr): Context {
   return { globals, json: globals.json, out, err, connect: () => connect({ transport: globals.transport, socket: globals.socket }) };
 }
+
+/** Runs fn on a connection to the daemon that is closed afterwards, whatever happens. */
+export async function withConnection<T>(ctx: Context, fn: (c: Connection) => Promise<T>): Promise<T> {
+  const conn = await ctx.connect();
+  try {
+    return await fn(conn);
+  } finally {
+    conn.disconnect();
+  }
+}

@@ -9,18 +9,9 @@ import { formatBytes, formatTable } from "../progress/format.js";
 import { Interrupt, runStage } from "./stages.js";
 import { checkOutdir, sessionOptions } from "./build.js";
 import { runShell } from "./shell.js";
-import type { Context } from "./context.js";
+import { withConnection, type Context } from "./context.js";
 
 type Values = Record<string, string | boolean | undefined>;
-
-async function withConnection<T>(ctx: Context, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const conn = await ctx.connect();
-  try {
-    return await fn(conn);
-  } finally {
-    conn.disconnect();
-  }
-}
 
 export async function sessionCreate(ctx: Context, kickstart: string, values: Values): Promise<number> {
   const ks = await readKickstart(kickstart);

@@ -192,6 +192,28 @@ export class DBusConnection implements Connection {
     await this.rawCall(sessionPath(id), INTERFACES.Session, "SetKickstart", "sa{ss}a{sv}", [kickstart, includes, toVariants(where)]);
   }
 
+  async cloneSession(id: string, name?: string): Promise<string> {
+    const r = await this.rawCall(sessionPath(id), INTERFACES.Session, "Clone", "a{sv}", [toVariants({ name })]);
+    return idOfPath(String(r.body[0]));
+  }
+
+  async checkpoint(id: string, name: string): Promise<void> {
+    await this.rawCall(sessionPath(id), INTERFACES.Session, "Checkpoint", "sa{sv}", [name, {}]);
+  }
+
+  async rollback(id: string, name: string): Promise<void> {
+    await this.rawCall(sessionPath(id), INTERFACES.Session, "Rollback", "sa{sv}", [name, {}]);
+  }
+
+  async listCheckpoints(id: string): Promise<string[]> {
+    const r = await this.rawCall(sessionPath(id), INTERFACES.Session, "ListCheckpoints", "", []);
+    return r.body[0] as string[];
+  }
+
+  async dropCheckpoint(id: string, name: string): Promise<void> {
+    await this.rawCall(sessionPath(id), INTERFACES.Session, "DropCheckpoint", "s", [name]);
+  }
+
   async closeSession(id: string): Promise<void> {
     await this.rawCall(sessionPath(id), INTERFACES.Session, "Close", "", []);
   }

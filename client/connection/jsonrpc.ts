@@ -171,6 +171,26 @@ export class JsonRpcConnection implements Connection {
     await this.call("Session.SetKickstart", { session: id, kickstart, includes, options: where });
   }
 
+  async cloneSession(id: string, name?: string): Promise<string> {
+    return idOf(await this.call<string>("Session.Clone", { session: id, options: clean({ name }) }));
+  }
+
+  async checkpoint(id: string, name: string): Promise<void> {
+    await this.call("Session.Checkpoint", { session: id, name });
+  }
+
+  async rollback(id: string, name: string): Promise<void> {
+    await this.call("Session.Rollback", { session: id, name });
+  }
+
+  async listCheckpoints(id: string): Promise<string[]> {
+    return this.call<string[]>("Session.ListCheckpoints", { session: id });
+  }
+
+  async dropCheckpoint(id: string, name: string): Promise<void> {
+    await this.call("Session.DropCheckpoint", { session: id, name });
+  }
+
   async closeSession(id: string): Promise<void> {
     await this.call("Session.Close", { session: id });
   }

@@ -100,6 +100,12 @@ export interface Connection {
   /** Replaces the session's kickstart (SetKickstart); where: the kickstart-path and cwd it was read with. */
   setKickstart(id: string, kickstart: string, includes: Record<string, string>, where: Record<string, string>): Promise<void>;
   openShell(id: string, argv: string[], size: { rows: number; cols: number }): Promise<ShellChannel>;
+  /** Session.Clone: a new session of yours copying this one's image and state; returns its id. */
+  cloneSession(id: string, name?: string): Promise<string>;
+  checkpoint(id: string, name: string): Promise<void>;
+  rollback(id: string, name: string): Promise<void>;
+  listCheckpoints(id: string): Promise<string[]>;
+  dropCheckpoint(id: string, name: string): Promise<void>;
   /** Prints the session's log so far through onLine; with follow, keeps going until the job ends or signal aborts. */
   logs(id: string, onLine: (line: string) => void, follow: boolean, signal?: AbortSignal): Promise<void>;
   version(): Promise<string>;

@@ -36,6 +36,10 @@ const destdir: ParamDef = { name: "destdir", type: T.string(4096, { absolute: tr
 /** States from which a whole new build may start (a finished, failed, cancelled or interrupted session starts over). */
 const START_STATES: readonly SessionState[] = ["created", "failed", "cancelled", "interrupted", "packaged"];
 
+/** States in which a session has an image to clone, checkpoint or roll back. */
+const IMAGE_STATES: readonly SessionState[] = ["mounted", "installed", "configured", "unmounted", "packaged"];
+const checkpointName: ParamDef = { name: "name", type: T.string(64, { nonEmpty: true }), doc: "checkpoint name: letters, digits, \".\", \"_\" or \"-\"" };
+
 const stage = (name: string, operation: Operation, states: readonly SessionState[], doc: string): MethodDef => ({
   iface: "Session",
   name,
@@ -156,6 +160,55 @@ export const METHODS: readonly MethodDef[] = [
     action: ACTIONS.build,
     states: START_STATES,
     operation: "create",
+  },
+  {
+    iface: "Session",
+    name: "Clone",
+    doc: "A new session owned by the caller, at this session's state and with its kickstart, whose image is a copy of this one's (reflink where the state directory's filesystem has them, else a sparse copy; named in the session log). This session stays as it is.",
+    params: [
+      {
+        name: "options",
+        type: T.options({ name: { t: "string", maxLen: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9._+-]*$/, doc: "image name (default: this session's)" }, interactive }),
+        doc: "name (s), interactive (b)",
+      },
+    ],
+    result: { name: "session", sig: "o", doc: "the new Session" },
+    action: ACTIONS.build,
+    states: IMAGE_STATES,
+  },
+  {
+    iface: "Session",
+    name: "Checkpoint",
+    doc: "Keep a copy of the image as it is now under a name (frozen for the copy while mounted), to Rollback to later.",
+    params: [checkpointName, { name: "options", type: stageOptions, doc: "interactive (b)" }],
+    result: null,
+    action: ACTIONS.build,
+    states: IMAGE_STATES,
+  },
+  {
+    iface: "Session",
+    name: "Rollback",
+    doc: "Put the image back as it was at the checkpoint, with the state it had then (open shells are closed; the checkpoint stays). The image must be mounted, or not, as it was then.",
+    params: [checkpointName, { name: "options", type: stageOptions, doc: "interactive (b)" }],
+    result: null,
+    action: ACTIONS.build,
+    states: IMAGE_STATES,
+  },
+  {
+    iface: "Session",
+    name: "ListCheckpoints",
+    doc: "The session's checkpoints, oldest first.",
+    params: [],
+    result: { name: "names", sig: "as", doc: "checkpoint names" },
+    action: ACTIONS.build,
+  },
+  {
+    iface: "Session",
+    name: "DropCheckpoint",
+    doc: "Delete a checkpoint and the space it takes.",
+    params: [checkpointName],
+    result: null,
+    action: ACTIONS.build,
   },
   {
     iface: "Session",
@@ -331,6 +384,11 @@ export interface ApiMethods {
   "Session.ShellInput": { params: { session: string; shell: string; data: string }; result: null };
   "Session.ShellResize": { params: { session: string; shell: string; rows: number; cols: number }; result: null };
   "Session.Close": { params: { session: string }; result: null };
+  "Session.Clone": { params: { session: string; options?: { name?: string } }; result: string };
+  "Session.Checkpoint": { params: { session: string; name: string }; result: null };
+  "Session.Rollback": { params: { session: string; name: string }; result: null };
+  "Session.ListCheckpoints": { params: { session: string }; result: string[] };
+  "Session.DropCheckpoint": { params: { session: string; name: string }; result: null };
   "Session.GetProperties": { params: { session: string }; result: import("./types.js").SessionProperties };
   "Session.GetLog": { params: { session: string; options?: { lines?: number } }; result: string[] };
   "Job.Cancel": { params: { job: string }; result: null };

@@ -9,7 +9,7 @@ import type { Job } from "../sessions/job.js";
 import type { Session, SessionOptions } from "../sessions/session.js";
 import type { SessionRegistry } from "../sessions/registry.js";
 import { checkDestdir } from "../sessions/deliver.js";
-import { openShell, type Shell } from "../sessions/shell.js";
+import { closeShells, openShell, type Shell } from "../sessions/shell.js";
 import { readSessionLog } from "../sessions/log-history.js";
 import { findMethod, type MethodDef } from "./methods.js";
 import { ACTIONS, jobNumberOfPath, jobPath, sessionIdOfPath, sessionPath, type InterfaceName } from "./names.js";
@@ -218,6 +218,35 @@ export class ApiService {
         if (prepared.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, details);
         if (prepared.network) await this.authorize(ctx, ACTIONS.network, details);
         await this.registry.setKickstart(s, prepared);
+        return null;
+      }
+      case "Clone": {
+        this.stateCheck(s, def);
+        const details = { session: s.id, owner: String(s.record.owner), stage: "clone" };
+        if (s.record.hostScripts) await this.authorize(ctx, ACTIONS.runHostScripts, details);
+        if (s.record.network) await this.authorize(ctx, ACTIONS.network, details);
+        const { session } = await this.registry.clone(s, await this.identity(ctx.req.caller), ctx.options.name as string | undefined);
+        return sessionPath(session.id);
+      }
+      case "Checkpoint": {
+        this.stateCheck(s, def);
+        const name = ctx.params.name as string;
+        await this.registry.onImage(s, `checkpoint ${name}`, async (c) => s.log?.info(`checkpoint ${name} taken (${await c.checkpoint!(name)})`));
+        return null;
+      }
+      case "Rollback": {
+        this.stateCheck(s, def);
+        const name = ctx.params.name as string;
+        await closeShells(s.id); // a shell keeps the root busy, and would see the image change under it
+        await this.registry.onImage(s, `roll back to ${name}`, async (c) => s.log?.info(`rolled back to checkpoint ${name} (${await c.rollback!(name)})`));
+        return null;
+      }
+      case "ListCheckpoints":
+        return s.creator?.listCheckpoints?.() ?? [];
+      case "DropCheckpoint": {
+        const name = ctx.params.name as string;
+        await this.registry.onImage(s, `drop checkpoint ${name}`, async (c) => c.dropCheckpoint!(name));
+        s.log?.info(`checkpoint ${name} dropped`);
         return null;
       }
       case "Close":

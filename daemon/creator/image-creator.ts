@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import type { KickstartModel } from "../kickstart/model.js";
 import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
+import { Checkpoints, type CheckpointMeta } from "./checkpoints.js";
 import { Journal } from "./journal.js";
 import { bootId } from "./system/process.js";
 import { AptBackend } from "./packages/apt.js";
@@ -32,6 +33,9 @@ import {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
+/** States in which the creator has an image to checkpoint, roll back or clone. */
+const HAS_IMAGE: CreatorState[] = ["mounted", "installed", "configured", "unmounted", "packaged"];
+
 export class ImageCreator extends EventEmitter<CreatorEvents> {
   readonly name: string;
   readonly fslabel: string;
@@ -44,7 +48,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   /** The sandbox of the mounted root: every command in the root runs through it. */
   private _sandbox: Sandbox | undefined;
   private _state: CreatorState = "new";
-  private running: Stage | undefined;
+  /** The stage, or checkpoint/rollback/clone, now running: one at a time. */
+  private running: string | undefined;
   private mounted = false;
   /** Aborted by cleanup(), so a running stage stops before everything is released. */
   private readonly lifetime = new AbortController();
@@ -52,6 +57,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   /** The request the root was last installed or updated to: a re-opened root installs only the difference. */
   private installedRequest: PackageRequest | undefined;
+  private readonly checkpoints: Checkpoints;
 
   constructor(
     protected ks: KickstartModel,
@@ -68,6 +74,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     this.cacheDir = opts.cacheDir ?? DEFAULT_CACHE_DIR;
     this.instroot = join(this.workDir, "root");
     this.journal = new Journal(this.workDir);
+    this.checkpoints = new Checkpoints(this.workDir, this.journal);
     this.backend = opts.backend ?? new AptBackend();
   }
 
@@ -134,6 +141,27 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   /** Calls store() with the installed image file, consistent on disk while store() runs. */
   protected async saveImage(_store: (image: string) => Promise<void>): Promise<void> {}
+
+  /** Copies the image file to `to`, consistent on disk while it is copied (frozen when mounted); returns how it copied. */
+  protected async exportImage(_to: string, _signal: AbortSignal): Promise<string> {
+    throw new ImgcreateError("Failed", "this image type has no image file to checkpoint or clone");
+  }
+
+  /** Puts a copy of a checkpoint's image in place of the session's own, mounted again if it was. */
+  protected async rollbackImage(_image: string, _signal: AbortSignal): Promise<string> {
+    throw new ImgcreateError("Failed", "this image type has no image file to roll back");
+  }
+
+  /** Makes this (new) creator's image from export(path), relabelled as its own, and mounts it when mount is set. */
+  protected async adoptImage(_exported: (to: string) => Promise<string>, _mount: boolean, _signal: AbortSignal): Promise<string> {
+    throw new ImgcreateError("Failed", "this image type has no image file to clone");
+  }
+
+  /** Writes into dir the files outside the image that belong to its state (a live image's kernel and initramfs). */
+  protected async saveExtras(_dir: string): Promise<void> {}
+
+  /** Takes back what saveExtras wrote into dir (and forgets what is not there). */
+  protected async restoreExtras(_dir: string): Promise<void> {}
 
   /** The kernel command line options from the kickstart's bootloader --append. */
   protected getKernelOptions(): string {
@@ -404,6 +432,114 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     await this.configure(signal);
     await this.unmount(signal);
     return this.package(outDir, signal);
+  }
+
+  // ---------------------------------------------------------------- checkpoints and clones
+
+  /** Runs an operation on the existing image (not a stage: the state changes only where fn says), one at a time. */
+  private async onImage<T>(what: string, signal: AbortSignal | undefined, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.running) throw new ImgcreateError("InvalidState", `cannot ${what}: ${this.running} is still running`);
+    if (!HAS_IMAGE.includes(this._state)) {
+      throw new ImgcreateError("InvalidState", `cannot ${what} now: the image is ${this._state} (it needs an image: ${HAS_IMAGE.join(", ")})`, { state: this._state });
+    }
+    const s = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+    this.running = what;
+    const p = (async () => {
+      try {
+        return await fn(s);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.runningStage = p;
+    return p;
+  }
+
+  /** Keeps a copy of the image as it is now under name (frozen for the copy while mounted); returns how it was copied. */
+  async checkpoint(name: string, signal?: AbortSignal): Promise<string> {
+    let how = "";
+    await this.onImage(`checkpoint ${name}`, signal, async (s) => {
+      const meta: CheckpointMeta = { name, state: this._state, mounted: this.mounted, createdAt: Date.now(), ...(this.installedRequest ? { installed: this.installedRequest } : {}) };
+      await this.checkpoints.save(meta, async (dir) => {
+        how = await this.exportImage(join(dir, "image"), s);
+        await this.saveExtras(dir);
+      });
+    });
+    return how;
+  }
+
+  listCheckpoints(): string[] {
+    return this.checkpoints.names();
+  }
+
+  async dropCheckpoint(name: string): Promise<void> {
+    if (this.running?.startsWith("roll back")) throw new ImgcreateError("InvalidState", `cannot drop a checkpoint while ${this.running} runs`);
+    await this.checkpoints.drop(name);
+  }
+
+  /**
+   * Puts the image back as it was at the checkpoint (which stays, to go back to again), with the state it
+   * had then. The image must be mounted or not as it was then: Mount or Unmount first otherwise.
+   */
+  async rollback(name: string, signal?: AbortSignal): Promise<string> {
+    return this.onImage(`roll back to ${name}`, signal, async (s) => {
+      const meta = await this.checkpoints.load(name);
+      if (meta.mounted !== this.mounted) {
+        const need = meta.mounted ? "mounted: Mount the session first (it re-opens the image)" : "unmounted: Unmount the session first";
+        throw new ImgcreateError("InvalidState", `checkpoint "${name}" was taken while the image was ${need}`, { state: this._state });
+      }
+      let how: string;
+      try {
+        await this._sandbox?.close();
+        this._sandbox = undefined;
+        how = await this.rollbackImage(this.checkpoints.image(name), s);
+        await this.restoreExtras(this.checkpoints.dir(name));
+        if (this.mounted) await this.openSandbox();
+      } catch (err) {
+        // Half put back: nothing to trust but cleanup.
+        this._state = "failed";
+        throw asImgcreateError(err);
+      }
+      this._state = meta.state;
+      this.installedRequest = meta.installed;
+      return how;
+    });
+  }
+
+  /**
+   * Makes this new creator a copy of src at src's state: its image (relabelled as this one's), the files
+   * outside it, what it has installed, mounted if src is. src is unchanged; returns how it was copied.
+   */
+  async cloneFrom(src: ImageCreator, signal?: AbortSignal): Promise<string> {
+    if (this._state !== "new" || this.running) throw new ImgcreateError("InvalidState", "a clone must be made into a new creator");
+    this.running = "clone";
+    try {
+      await this.validate();
+      await mkdir(this.workDir, { recursive: true, mode: 0o700 });
+      const extras = join(this.workDir, "clone-extras");
+      const how = await src.onImage("clone it", signal, async (s) => {
+        const exported = (to: string) => src.exportImage(to, s);
+        const h = await this.adoptImage(exported, src.mounted, s);
+        const { id } = await this.journal.take("file", { path: extras }, () => mkdir(extras, { mode: 0o700 }));
+        try {
+          await src.saveExtras(extras);
+          await this.restoreExtras(extras);
+        } finally {
+          await this.journal.release(id);
+        }
+        return h;
+      });
+      this.mounted = src.mounted;
+      if (this.mounted) await this.openSandbox();
+      this._state = src._state;
+      this.installedRequest = src.installedRequest;
+      return how;
+    } catch (err) {
+      this._state = "failed";
+      throw asImgcreateError(err);
+    } finally {
+      this.running = undefined;
+    }
   }
 
   /**

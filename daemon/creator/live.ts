@@ -183,6 +183,23 @@ export class LiveImageCreator extends LoopImageCreator {
     }
   }
 
+  /** A checkpoint or clone of an unmounted live image carries the kernel and initramfs taken out of it at unmount. */
+  protected override async saveExtras(dir: string): Promise<void> {
+    if (!this.boot) return;
+    await fse.copy(this.bootDir, join(dir, "live-boot"));
+    await fse.writeFile(join(dir, "live-boot", "version"), this.boot.version);
+  }
+
+  protected override async restoreExtras(dir: string): Promise<void> {
+    const from = join(dir, "live-boot");
+    this.boot = undefined;
+    await fse.remove(this.bootDir);
+    if (!(await fse.pathExists(from))) return;
+    await this.journal.take("file", { path: this.bootDir }, () => fse.copy(from, this.bootDir));
+    const version = (await fse.readFile(join(this.bootDir, "version"), "utf8")).trim();
+    this.boot = { version, kernel: join(this.bootDir, "vmlinuz"), initrd: join(this.bootDir, "initrd.img") };
+  }
+
   /** Lets processes holding a copy of the install root mount in their own namespace finish (see liveholders.ts). */
   private async waitForCopies(): Promise<void> {
     if (!this.loopDevice) return;

@@ -113,16 +113,45 @@ export class LoopImageCreator extends ImageCreator {
 
   /** The install root becomes a copy of a cached installed image (same type and size), with this image's label and a UUID of its own. */
   protected override async restoreImage(image: string, signal: AbortSignal): Promise<void> {
+    await this.replaceImage(image, true, signal);
+  }
+
+  /** A checkpoint's copy replaces the image (same label and UUID: it is this image's own past). */
+  protected override async rollbackImage(image: string, signal: AbortSignal): Promise<string> {
+    return this.replaceImage(image, false, signal);
+  }
+
+  /** The session's image file becomes a copy of image, relabelled if asked, mounted again if it was. */
+  private async replaceImage(image: string, relabel: boolean, signal: AbortSignal): Promise<string> {
+    const wasMounted = this.mountId !== undefined;
     await this.detachImage();
     await rm(this.imagePath, { force: true });
-    await copyImage(image, this.imagePath, signal);
+    const how = await copyImage(image, this.imagePath, signal);
+    await chmod(this.imagePath, 0o600);
+    if (relabel) await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
+    if (wasMounted) await this.attachAndMount();
+    return how;
+  }
+
+  protected override async exportImage(to: string, signal: AbortSignal): Promise<string> {
+    let how = "";
+    await this.saveImage(async (image) => void (how = await copyImage(image, to, signal)));
+    return how;
+  }
+
+  /** A clone's image: the source's copy, with this image's label and a new UUID (two xfs with one UUID cannot both mount). */
+  protected override async adoptImage(exported: (to: string) => Promise<string>, mount: boolean, signal: AbortSignal): Promise<string> {
+    const { value: how } = await this.journal.take("file", { path: this.imagePath }, () => exported(this.imagePath));
     await chmod(this.imagePath, 0o600);
     await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
-    await this.attachAndMount();
+    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
+    if (mount) await this.attachAndMount();
+    return how;
   }
 
   /** Hands store() the image file while the filesystem is frozen: clean and unchanging, though still mounted. */
   protected override async saveImage(store: (image: string) => Promise<void>): Promise<void> {
+    if (this.mountId === undefined) return store(this.imagePath);
     await run(["sync", "--file-system", this.instroot]);
     const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
     try {

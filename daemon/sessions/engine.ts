@@ -31,6 +31,15 @@ export interface Creator extends EventEmitter {
   spawnInRoot?(argv: string[], opts: { stdio: StdioOptions; env?: Record<string, string> }): ChildProcess;
   /** Replaces the kickstart while the image is not mounted (a re-opened session). */
   setKickstart?(model: unknown): void;
+  /** The creator's own state (mounted, installed, ..., failed). */
+  readonly state?: string;
+  /** Named copies of the image (each returns how it copied: "reflink" or "sparse copy"). */
+  checkpoint?(name: string, signal?: AbortSignal): Promise<string>;
+  rollback?(name: string, signal?: AbortSignal): Promise<string>;
+  listCheckpoints?(): string[];
+  dropCheckpoint?(name: string): Promise<void>;
+  /** Makes this new creator a copy of src (same type) at src's state. */
+  cloneFrom?(src: Creator, signal?: AbortSignal): Promise<string>;
 }
 
 export interface CreatorOptions {

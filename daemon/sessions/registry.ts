@@ -8,7 +8,7 @@ import fse from "fs-extra";
 import { parseCompression } from "../compression.js";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import { PRIORITY, createSessionLogger, endSessionLogger, levelOfPriority, type Logger } from "../log.js";
-import { DEFAULT_WHERE, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
+import { DEFAULT_WHERE, type Creator, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
 import { Job, type Operation } from "./job.js";
 import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
 import { deliver, type Identity } from "./deliver.js";
@@ -39,6 +39,8 @@ export interface NewSession {
 
 const STAGES = ["mount", "install", "configure", "unmount", "package"] as const;
 type Stage = (typeof STAGES)[number];
+/** Session states a creator's state maps to by name. */
+const STATE_NAMES: readonly SessionState[] = ["mounted", "installed", "configured", "unmounted", "packaged", "failed"];
 /** How many finished jobs a session keeps visible. */
 const KEEP_FINISHED = 20;
 
@@ -187,6 +189,7 @@ export class SessionRegistry extends EventEmitter {
   /** Checks the state rule, records the job, and starts it (or queues it). The record is saved before returning. */
   async startJob(s: Session, operation: Operation, allowed: readonly SessionState[], target?: { who: Identity; destdir: string }): Promise<Job> {
     if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is already running a ${s.job.operation} job; wait for it or cancel it`);
+    if (s.operation) throw new ImgcreateError("Busy", `session ${s.id} is busy (${s.operation}); try again when it is done`);
     if (!allowed.includes(s.state)) {
       throw new ImgcreateError("InvalidState", `cannot ${operation} a session that is ${s.state}; allowed when ${allowed.join(" or ")}`, { state: s.state });
     }
@@ -207,6 +210,7 @@ export class SessionRegistry extends EventEmitter {
 
   /** Cancels any job, releases every resource and deletes the session's files (delivered artifacts stay). */
   async close(s: Session): Promise<void> {
+    if (s.operation) throw new ImgcreateError("Busy", `session ${s.id} is busy (${s.operation}); close it when that is done`);
     if (s.job) {
       this.cancel(s.job);
       await s.job.wait();
@@ -346,6 +350,84 @@ export class SessionRegistry extends EventEmitter {
     s.log?.info("kickstart replaced");
   }
 
+  /**
+   * Checkpoint, rollback, drop: quick calls on the session's image (the caller waits for them), one at a
+   * time and never during a job. The session's state follows the creator's (a rollback changes it).
+   */
+  async onImage<T>(s: Session, what: string, fn: (c: Creator) => Promise<T>): Promise<T> {
+    const c = this.imageHolder(s, what);
+    s.operation = what;
+    try {
+      return await fn(c);
+    } catch (err) {
+      if (c.state === "failed") await this.failImage(s, err);
+      throw err;
+    } finally {
+      s.operation = undefined;
+      await this.followCreator(s, c);
+    }
+  }
+
+  /** The session's creator when it has an image and nothing else runs; Busy or InvalidState otherwise. */
+  private imageHolder(s: Session, what: string): Creator {
+    if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is running a ${s.job.operation} job; ${what} between stages`);
+    if (s.operation) throw new ImgcreateError("Busy", `session ${s.id} is busy (${s.operation}); try again when it is done`);
+    const c = s.creator;
+    if (!c?.checkpoint || !c.cloneFrom) {
+      throw new ImgcreateError("InvalidState", `session ${s.id} has no image to ${what} (it is ${s.state}): mount it first`, { state: s.state });
+    }
+    return c;
+  }
+
+  /** Half done on the image: release everything, as after a failed stage. */
+  private async failImage(s: Session, err: unknown): Promise<void> {
+    s.log?.error(`${asImgcreateError(err).message}; the image was released`);
+    await this.release(s);
+    s.record.state = "failed";
+  }
+
+  /** The session's state as the creator now has it (mounted, installed, ... packaged). */
+  private async followCreator(s: Session, c: Creator): Promise<void> {
+    const state = c.state as SessionState | undefined;
+    if (s.creator === c && state && STATE_NAMES.includes(state) && state !== s.record.state) s.record.state = state;
+    await s.save();
+    this.emit("session-changed", s, ["State"]);
+  }
+
+  /**
+   * A new session owned by `owner`, at src's state and with its kickstart and options, whose image is a
+   * copy of src's (a reflink where the filesystem has them, else a sparse copy). src is unchanged.
+   */
+  async clone(src: Session, owner: Identity, name: string | undefined): Promise<{ session: Session; how: string }> {
+    const from = this.imageHolder(src, "clone");
+    const kickstart = await fse.readFile(src.kickstartFile, "utf8");
+    const includes = (await fse.readJson(src.includesFile)) as Record<string, string>;
+    const prepared = this.prepare({ owner, kickstart, includes, where: src.record.where ?? DEFAULT_WHERE, name: name ?? src.record.name, type: src.record.type, options: src.record.options });
+    src.operation = "clone";
+    let s: Session | undefined;
+    try {
+      s = await this.create(prepared);
+      s.operation = "clone";
+      await fse.ensureDir(s.workDir, 0o700);
+      const c = this.newCreator(s, prepared.model);
+      s.creator = c;
+      const how = await c.cloneFrom!(from);
+      s.log?.info(`cloned from session ${src.id} (${how})`);
+      src.log?.info(`cloned into session ${s.id} for uid ${owner.uid} (${how})`);
+      s.operation = undefined;
+      await this.followCreator(s, c);
+      return { session: s, how };
+    } catch (err) {
+      if (s) {
+        s.operation = undefined;
+        await this.close(s).catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      src.operation = undefined;
+    }
+  }
+
   /** A new build: release the old creator and its files, then a fresh creator from the stored kickstart. */
   private async startOver(s: Session): Promise<void> {
     await this.release(s);
@@ -356,8 +438,13 @@ export class SessionRegistry extends EventEmitter {
     const kickstart = await fse.readFile(s.kickstartFile, "utf8");
     const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
     const { model } = this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE);
+    s.creator = this.newCreator(s, model);
+  }
+
+  /** The engine's creator for s's type, name and options over its work dir. */
+  private newCreator(s: Session, model: unknown): Creator {
     const o = s.record.options;
-    s.creator = this.opts.engine.newCreator(s.record.type, model, s.record.name, {
+    return this.opts.engine.newCreator(s.record.type, model, s.record.name, {
       workDir: s.workDir,
       cacheDir: this.opts.cacheDir,
       ...(this.opts.limits ? { limits: this.opts.limits } : {}),

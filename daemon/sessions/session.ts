@@ -70,6 +70,8 @@ export function newSessionId(): string {
 export class Session {
   creator?: Creator;
   job?: Job;
+  /** A quick call on the image (checkpoint, rollback, clone) running now: no job or other such call meanwhile. */
+  operation?: string;
   log?: Logger;
 
   constructor(

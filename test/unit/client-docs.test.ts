@@ -32,7 +32,7 @@ t() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); COMPREPLY=(); _im
 t imgcreate bu; t imgcreate session c; t imgcreate build --ty; t imgcreate build --type ""; t imgcreate --json session logs --fo`;
   const out = execFileSync("bash", ["-c", script], { encoding: "utf8" }).split("\n");
   assert.equal(out[0], "build");
-  assert.equal(out[1], "create configure cancel close");
+  assert.equal(out[1], "create configure clone checkpoint checkpoints cancel close");
   assert.equal(out[2], "--type");
   assert.equal(out[3], "live loop fs");
   assert.equal(out[4], "--follow");

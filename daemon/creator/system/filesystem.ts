@@ -8,7 +8,7 @@ interface FsType {
   mkfs: (file: string, label: string) => string[];
   fsck: (file: string) => { argv: string[]; okCodes: number[] };
   /** Commands that give an unmounted copy its own label and a new UUID. */
-  relabel: (file: string, label: string) => string[][];
+  relabel: (file: string, label: string) => { argv: string[]; okCodes?: number[] }[];
   labelMax: number;
   tools: string[];
   shrinkable: boolean;
@@ -19,7 +19,9 @@ const ext = (t: "ext3" | "ext4"): FsType => ({
   // 1 = errors were fixed: the filesystem is clean now.
   // -E discard punches holes for free blocks (deleted apt lists etc.), so the image stays sparse.
   fsck: (f) => ({ argv: ["e2fsck", "-f", "-y", "-E", "discard", f], okCodes: [1] }),
-  relabel: (f, l) => [["tune2fs", "-L", l, "-U", "random", f]],
+  // A new UUID needs a freshly checked filesystem (metadata_csum): a copy of a mounted one is not, until
+  // e2fsck has replayed its journal (1 = it did, and the filesystem is clean).
+  relabel: (f, l) => [{ argv: ["e2fsck", "-f", "-p", f], okCodes: [1] }, { argv: ["tune2fs", "-L", l, "-U", "random", f] }],
   labelMax: 16,
   tools: [`mkfs.${t}`, "e2fsck", "resize2fs", "dumpe2fs", "tune2fs"],
   shrinkable: true,
@@ -31,7 +33,7 @@ export const FSTYPES: Record<string, FsType> = {
   xfs: {
     mkfs: (f, l) => ["mkfs.xfs", "-f", "-q", "-L", l, f],
     fsck: (f) => ({ argv: ["xfs_repair", "-n", f], okCodes: [] }),
-    relabel: (f, l) => [["xfs_admin", "-L", l, "-U", "generate", f]],
+    relabel: (f, l) => [{ argv: ["xfs_admin", "-L", l, "-U", "generate", f] }],
     labelMax: 12,
     tools: ["mkfs.xfs", "xfs_repair", "xfs_admin"],
     shrinkable: false,
@@ -39,7 +41,7 @@ export const FSTYPES: Record<string, FsType> = {
   btrfs: {
     mkfs: (f, l) => ["mkfs.btrfs", "-f", "-q", "-L", l, f],
     fsck: (f) => ({ argv: ["btrfs", "check", f], okCodes: [] }),
-    relabel: (f, l) => [["btrfstune", "-f", "-u", f], ["btrfs", "filesystem", "label", f, l]],
+    relabel: (f, l) => [{ argv: ["btrfstune", "-f", "-u", f] }, { argv: ["btrfs", "filesystem", "label", f, l] }],
     labelMax: 255,
     tools: ["mkfs.btrfs", "btrfs", "btrfstune"],
     shrinkable: false,
@@ -54,7 +56,7 @@ export function fsType(name: string): FsType {
 
 /** Gives an unmounted filesystem image (a copy of another) its own label and UUID. */
 export async function relabelFilesystem(file: string, fstype: string, label: string, opts: RunOptions = {}): Promise<void> {
-  for (const argv of fsType(fstype).relabel(file, label)) await run(argv, opts);
+  for (const { argv, okCodes } of fsType(fstype).relabel(file, label)) await run(argv, { ...opts, ...(okCodes ? { okCodes } : {}) });
 }
 
 /** Creates a sparse file of sizeMiB and a filesystem in it (no loop device needed for that). */

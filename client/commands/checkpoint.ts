@@ -1,0 +1,32 @@
+// `imgcreate session clone|checkpoint|rollback|checkpoints|drop-checkpoint`: copies of a session's image
+// to try something and go back, or to branch a build. Each is one quick call; the daemon does the work.
+import { EXIT } from "../errors.js";
+import { withConnection, type Context } from "./context.js";
+
+export async function sessionClone(ctx: Context, id: string, name: string | undefined): Promise<number> {
+  const clone = await withConnection(ctx, (c) => c.cloneSession(id, name));
+  ctx.out.write(ctx.json ? JSON.stringify({ session: clone, from: id }) + "\n" : `${clone}\n`);
+  return EXIT.ok;
+}
+
+export async function sessionCheckpoint(ctx: Context, id: string, name: string): Promise<number> {
+  await withConnection(ctx, (c) => c.checkpoint(id, name));
+  return EXIT.ok;
+}
+
+export async function sessionRollback(ctx: Context, id: string, name: string): Promise<number> {
+  await withConnection(ctx, (c) => c.rollback(id, name));
+  return EXIT.ok;
+}
+
+export async function sessionCheckpoints(ctx: Context, id: string): Promise<number> {
+  const names = await withConnection(ctx, (c) => c.listCheckpoints(id));
+  if (ctx.json) for (const n of names) ctx.out.write(JSON.stringify({ session: id, checkpoint: n }) + "\n");
+  else ctx.out.write(names.length ? names.join("\n") + "\n" : "no checkpoints\n");
+  return EXIT.ok;
+}
+
+export async function sessionDropCheckpoint(ctx: Context, id: string, name: string): Promise<number> {
+  await withConnection(ctx, (c) => c.dropCheckpoint(id, name));
+  return EXIT.ok;
+}
