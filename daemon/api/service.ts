@@ -242,7 +242,7 @@ export class ApiService {
         return null;
       }
       case "ListCheckpoints":
-        return s.creator?.listCheckpoints?.() ?? [];
+        return this.registry.checkpointNames(s);
       case "DropCheckpoint": {
         const name = ctx.params.name as string;
         await this.registry.onImage(s, `drop checkpoint ${name}`, async (c) => c.dropCheckpoint!(name));

@@ -65,6 +65,11 @@ export class Checkpoints {
     this.held.set(meta.name, id);
   }
 
+  /** A checkpoint a resumed creator finds on disk, its directory journaled again as id. */
+  adopt(name: string, id: number): void {
+    this.held.set(name, id);
+  }
+
   async load(name: string): Promise<CheckpointMeta> {
     this.mustHave(name);
     return JSON.parse(await readFile(join(this.dir(name), "meta.json"), "utf8")) as CheckpointMeta;

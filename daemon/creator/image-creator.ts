@@ -4,7 +4,7 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdir, rm, readFile, statfs, writeFile } from "node:fs/promises";
+import { access, mkdir, rename, rm, readFile, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import type { KickstartModel } from "../kickstart/model.js";
@@ -32,6 +32,28 @@ import {
 } from "./types.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/** States in which an image can rest (holding nothing but files). */
+const AT_REST: CreatorState[] = ["unmounted", "packaged"];
+const REST_FORMAT = 1;
+
+/** rest.json: how a new creator takes up a resting image. */
+interface RestRecord {
+  format: number;
+  state: CreatorState;
+  files: string[];
+  checkpoints: string[];
+  installed?: PackageRequest;
+}
+
+async function readRest(file: string): Promise<RestRecord | undefined> {
+  try {
+    const r = JSON.parse(await readFile(file, "utf8")) as RestRecord;
+    return r.format === REST_FORMAT && AT_REST.includes(r.state) && Array.isArray(r.files) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** States in which the creator has an image to checkpoint, roll back or clone. */
 const HAS_IMAGE: CreatorState[] = ["mounted", "installed", "configured", "unmounted", "packaged"];
@@ -162,6 +184,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   /** Takes back what saveExtras wrote into dir (and forgets what is not there). */
   protected async restoreExtras(_dir: string): Promise<void> {}
+
+  /** Finds again, in the work dir, the files outside the image that a resting creator had. */
+  protected async resumeExtras(): Promise<void> {}
 
   /** The kernel command line options from the kickstart's bootloader --append. */
   protected getKernelOptions(): string {
@@ -432,6 +457,55 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     await this.configure(signal);
     await this.unmount(signal);
     return this.package(outDir, signal);
+  }
+
+  // ---------------------------------------------------------------- rest and resume
+
+  /**
+   * Puts an unmounted or packaged image to rest: it then holds nothing but files, which the journal
+   * forgets (so a restarted daemon's recovery keeps them), and rest.json says how to resume. This
+   * creator is done with afterwards; resume() in a new one over the same work dir takes it up again.
+   */
+  async rest(): Promise<void> {
+    if (this.running || !AT_REST.includes(this._state)) {
+      throw new ImgcreateError("InvalidState", `cannot put the image to rest now: it is ${this.running ? `busy (${this.running})` : this._state}`);
+    }
+    const files = this.journal.outstandingFiles();
+    const rest: RestRecord = { format: REST_FORMAT, state: this._state, files, checkpoints: this.checkpoints.names(), ...(this.installedRequest ? { installed: this.installedRequest } : {}) };
+    // rest.json first: a crash before the journal forgets the files only loses them to recovery.
+    await writeFile(this.restFile + ".new", JSON.stringify(rest), { mode: 0o600 });
+    await rename(this.restFile + ".new", this.restFile);
+    this.journal.forgetFiles();
+    this._state = "cleaned";
+  }
+
+  private get restFile(): string {
+    return join(this.workDir, "rest.json");
+  }
+
+  /** Whether a creator over workDir can resume(): a rest.json whose files are all there. */
+  static async canResume(workDir: string): Promise<boolean> {
+    const rest = await readRest(join(workDir, "rest.json"));
+    if (!rest) return false;
+    const present = await Promise.all(rest.files.map((f) => access(f).then(() => true, () => false)));
+    return present.every(Boolean);
+  }
+
+  /** Takes up an image a creator over the same work dir put to rest: its files journaled again, its state back. */
+  async resume(): Promise<void> {
+    if (this._state !== "new" || this.running) throw new ImgcreateError("InvalidState", "only a new creator can resume a resting image");
+    const rest = await readRest(this.restFile);
+    if (!rest) throw new ImgcreateError("Failed", `there is no resting image in ${this.workDir} to resume`);
+    const ids = new Map<string, number>();
+    for (const path of rest.files) ids.set(path, (await this.journal.take("file", { path }, () => access(path))).id);
+    for (const name of rest.checkpoints) {
+      const id = ids.get(this.checkpoints.dir(name));
+      if (id !== undefined) this.checkpoints.adopt(name, id);
+    }
+    await this.resumeExtras();
+    this.installedRequest = rest.installed;
+    this._state = rest.state;
+    await rm(this.restFile, { force: true });
   }
 
   // ---------------------------------------------------------------- checkpoints and clones

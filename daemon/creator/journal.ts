@@ -160,6 +160,24 @@ export class Journal {
   get outstanding(): number {
     return this.held.length;
   }
+
+  /**
+   * Stops tracking every held file without removing it, and removes the journal: a resting image's files
+   * outlive this journal (and a restarted daemon's recovery). Only files may be held. Returns their paths.
+   */
+  forgetFiles(): string[] {
+    const paths = this.outstandingFiles();
+    this.held = [];
+    rmSync(this.path, { force: true });
+    return paths;
+  }
+
+  /** The paths of the files held, when nothing but files is held (else InvalidState naming what is). */
+  outstandingFiles(): string[] {
+    const other = this.held.filter((h) => h.kind !== "file");
+    if (other.length > 0) throw new ImgcreateError("InvalidState", `cannot put the image to rest while it holds ${other.map((h) => h.kind).join(", ")}`);
+    return [...new Set(this.held.map((h) => h.data.path).filter((p): p is string => p !== undefined))];
+  }
 }
 
 function readEntries(workDir: string): Entry[] {

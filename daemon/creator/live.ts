@@ -172,6 +172,7 @@ export class LiveImageCreator extends LoopImageCreator {
         const initrd = join(this.bootDir, "initrd.img");
         await fse.copy(k.kernel, kernel);
         await fse.copy(k.initrd, initrd);
+        await fse.writeFile(join(this.bootDir, "version"), k.version);
         this.boot = { version: k.version, kernel, initrd };
         // Flush the image now: a mount namespace another process made meanwhile may hold a copy of this
         // mount, and then umount alone does not write the last changes to the image file.
@@ -185,9 +186,7 @@ export class LiveImageCreator extends LoopImageCreator {
 
   /** A checkpoint or clone of an unmounted live image carries the kernel and initramfs taken out of it at unmount. */
   protected override async saveExtras(dir: string): Promise<void> {
-    if (!this.boot) return;
-    await fse.copy(this.bootDir, join(dir, "live-boot"));
-    await fse.writeFile(join(dir, "live-boot", "version"), this.boot.version);
+    if (this.boot) await fse.copy(this.bootDir, join(dir, "live-boot"));
   }
 
   protected override async restoreExtras(dir: string): Promise<void> {
@@ -196,8 +195,13 @@ export class LiveImageCreator extends LoopImageCreator {
     await fse.remove(this.bootDir);
     if (!(await fse.pathExists(from))) return;
     await this.journal.take("file", { path: this.bootDir }, () => fse.copy(from, this.bootDir));
-    const version = (await fse.readFile(join(this.bootDir, "version"), "utf8")).trim();
-    this.boot = { version, kernel: join(this.bootDir, "vmlinuz"), initrd: join(this.bootDir, "initrd.img") };
+    await this.resumeExtras();
+  }
+
+  /** The kernel and initramfs unmount took out of the image, with the version file written beside them. */
+  protected override async resumeExtras(): Promise<void> {
+    const version = await fse.readFile(join(this.bootDir, "version"), "utf8").catch(() => undefined);
+    this.boot = version === undefined ? undefined : { version: version.trim(), kernel: join(this.bootDir, "vmlinuz"), initrd: join(this.bootDir, "initrd.img") };
   }
 
   /** Lets processes holding a copy of the install root mount in their own namespace finish (see liveholders.ts). */

@@ -38,6 +38,10 @@ export interface Creator extends EventEmitter {
   rollback?(name: string, signal?: AbortSignal): Promise<string>;
   listCheckpoints?(): string[];
   dropCheckpoint?(name: string): Promise<void>;
+  /** Puts an unmounted or packaged image to rest (only files held, kept across restarts); the creator is done with after. */
+  rest?(): Promise<void>;
+  /** Takes up, in a new creator, the image one over the same work dir put to rest. */
+  resume?(): Promise<void>;
   /** Makes this new creator a copy of src (same type) at src's state. */
   cloneFrom?(src: Creator, signal?: AbortSignal): Promise<string>;
 }
@@ -79,6 +83,8 @@ export interface Engine {
   checkRepositories(model: unknown): Promise<void>;
   /** Releases what a dead daemon left in a session's work dir (its journal). */
   recover(workDir: string): Promise<void>;
+  /** Whether the work dir holds a resting image a new creator can resume. */
+  canResume(workDir: string): Promise<boolean>;
 }
 
 /** Where the client read the kickstart: relative %include names resolve against these, as on the client. */
@@ -125,6 +131,7 @@ export async function loadEngine(): Promise<Engine> {
     | ((path: string, o: { readFile(p: string): string | undefined; cwd?: string }) => { model: unknown; diagnostics: Diagnostic[] })
     | undefined;
   const recover = (await firstExport(creatorMods, "recover")) as ((workDir: string) => Promise<void>) | undefined;
+  const canResume = (await firstExport(creatorMods, "canResume")) as ((workDir: string) => Promise<boolean>) | undefined;
   const checkRepositories = (await firstExport(creatorMods, "checkRepositories")) as ((model: unknown) => Promise<void>) | undefined;
 
   return {
@@ -147,6 +154,9 @@ export async function loadEngine(): Promise<Engine> {
     },
     async recover(workDir) {
       if (recover) await recover(workDir);
+    },
+    async canResume(workDir) {
+      return canResume ? canResume(workDir) : false;
     },
     async checkRepositories(model) {
       if (checkRepositories) await checkRepositories(model);

@@ -10,7 +10,7 @@ import { ImgcreateError, asImgcreateError } from "../errors.js";
 import { PRIORITY, createSessionLogger, endSessionLogger, levelOfPriority, type Logger } from "../log.js";
 import { DEFAULT_WHERE, type Creator, type CreatorType, type Engine, type EngineLog, type EngineProgress, type KickstartWhere } from "./engine.js";
 import { Job, type Operation } from "./job.js";
-import { LIVE_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
+import { LIVE_STATES, REST_STATES, STATE_AFTER, Session, newSessionId, type SessionOptions, type SessionState } from "./session.js";
 import { deliver, type Identity } from "./deliver.js";
 import { closeShells } from "./shell.js";
 import { RootCache } from "../creator/root-cache.js";
@@ -114,7 +114,8 @@ export class SessionRegistry extends EventEmitter {
         await fse.remove(dir);
         continue;
       }
-      if (s.record.running || LIVE_STATES.includes(s.state)) {
+      const lostRest = s.state === "unmounted" && !(await this.opts.engine.canResume(s.workDir));
+      if (s.record.running || LIVE_STATES.includes(s.state) || lostRest) {
         this.opts.log.notice(`session ${s.id} was ${s.record.running ? "running " + s.record.running.operation : s.state}: released its resources, now interrupted`);
         s.record.state = "interrupted";
         delete s.record.running;
@@ -306,6 +307,7 @@ export class SessionRegistry extends EventEmitter {
       for (const [i, stage] of stages.entries()) {
         await this.runStage(s, job, stage, i, stages.length, target);
       }
+      await this.rest(s);
       await this.finish(s, job);
     } catch (err) {
       await this.finish(s, job, err);
@@ -325,10 +327,37 @@ export class SessionRegistry extends EventEmitter {
    * whole Create) is a new build.
    */
   private async startOrReopen(s: Session, operation: Operation): Promise<void> {
-    const atRest = s.state === "unmounted" || s.state === "packaged";
-    if (operation === "mount" && atRest && s.creator) return;
-    if (operation === "mount" && atRest) s.log?.notice("the session's image did not survive a restart of imgcreated: building it anew");
+    const atRest = REST_STATES.includes(s.state);
+    if (operation === "mount" && atRest && (await this.creatorOf(s))) return;
+    if (operation === "mount" && atRest) s.log?.notice("the session's image was not kept (see the log above): building it anew");
     await this.startOver(s);
+  }
+
+  /** The session's creator: the live one, or one that takes up its resting image; undefined when it has neither. */
+  private async creatorOf(s: Session): Promise<Creator | undefined> {
+    if (s.creator || !REST_STATES.includes(s.state) || !(await this.opts.engine.canResume(s.workDir))) return s.creator;
+    const kickstart = await fse.readFile(s.kickstartFile, "utf8");
+    const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
+    const { model } = this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE);
+    const c = this.newCreator(s, model);
+    await c.resume!();
+    s.creator = c;
+    return c;
+  }
+
+  /**
+   * An unmounted or packaged image rests until the next call: the creator lets go of everything but its
+   * files and is dropped, so the session survives a restart of the daemon (and its idle exit).
+   */
+  private async rest(s: Session): Promise<void> {
+    const c = s.creator;
+    if (!c?.rest || !REST_STATES.includes(s.state)) return;
+    try {
+      await c.rest();
+      s.creator = undefined;
+    } catch (err) {
+      s.log?.warning(`the image stays held by this run of imgcreated only: ${asImgcreateError(err).message}`);
+    }
   }
 
   /** Parses a replacement kickstart for s (FILE:LINE errors as InvalidArgs): no side effects. */
@@ -355,24 +384,37 @@ export class SessionRegistry extends EventEmitter {
    * time and never during a job. The session's state follows the creator's (a rollback changes it).
    */
   async onImage<T>(s: Session, what: string, fn: (c: Creator) => Promise<T>): Promise<T> {
-    const c = this.imageHolder(s, what);
+    this.mayTouchImage(s, what);
     s.operation = what;
+    let c: Creator | undefined;
     try {
+      c = await this.imageHolder(s, what);
       return await fn(c);
     } catch (err) {
-      if (c.state === "failed") await this.failImage(s, err);
+      if (c?.state === "failed") await this.failImage(s, err);
       throw err;
     } finally {
+      if (c) await this.followCreator(s, c);
+      await this.rest(s);
       s.operation = undefined;
-      await this.followCreator(s, c);
     }
   }
 
-  /** The session's creator when it has an image and nothing else runs; Busy or InvalidState otherwise. */
-  private imageHolder(s: Session, what: string): Creator {
+  /** The session's checkpoints (none while it has no image). */
+  async checkpointNames(s: Session): Promise<string[]> {
+    if (!s.creator && !REST_STATES.includes(s.state)) return [];
+    return this.onImage(s, "list checkpoints", async (c) => c.listCheckpoints?.() ?? []);
+  }
+
+  /** Busy while a job or another call on the image runs. */
+  private mayTouchImage(s: Session, what: string): void {
     if (s.job) throw new ImgcreateError("Busy", `session ${s.id} is running a ${s.job.operation} job; ${what} between stages`);
     if (s.operation) throw new ImgcreateError("Busy", `session ${s.id} is busy (${s.operation}); try again when it is done`);
-    const c = s.creator;
+  }
+
+  /** The session's creator (resumed when its image rests), when it has an image; InvalidState otherwise. */
+  private async imageHolder(s: Session, what: string): Promise<Creator> {
+    const c = await this.creatorOf(s);
     if (!c?.checkpoint || !c.cloneFrom) {
       throw new ImgcreateError("InvalidState", `session ${s.id} has no image to ${what} (it is ${s.state}): mount it first`, { state: s.state });
     }
@@ -399,13 +441,14 @@ export class SessionRegistry extends EventEmitter {
    * copy of src's (a reflink where the filesystem has them, else a sparse copy). src is unchanged.
    */
   async clone(src: Session, owner: Identity, name: string | undefined): Promise<{ session: Session; how: string }> {
-    const from = this.imageHolder(src, "clone");
+    this.mayTouchImage(src, "clone");
     const kickstart = await fse.readFile(src.kickstartFile, "utf8");
     const includes = (await fse.readJson(src.includesFile)) as Record<string, string>;
     const prepared = this.prepare({ owner, kickstart, includes, where: src.record.where ?? DEFAULT_WHERE, name: name ?? src.record.name, type: src.record.type, options: src.record.options });
     src.operation = "clone";
     let s: Session | undefined;
     try {
+      const from = await this.imageHolder(src, "clone");
       s = await this.create(prepared);
       s.operation = "clone";
       await fse.ensureDir(s.workDir, 0o700);
@@ -416,6 +459,7 @@ export class SessionRegistry extends EventEmitter {
       src.log?.info(`cloned into session ${s.id} for uid ${owner.uid} (${how})`);
       s.operation = undefined;
       await this.followCreator(s, c);
+      await this.rest(s);
       return { session: s, how };
     } catch (err) {
       if (s) {
@@ -424,6 +468,7 @@ export class SessionRegistry extends EventEmitter {
       }
       throw err;
     } finally {
+      await this.rest(src);
       src.operation = undefined;
     }
   }
@@ -461,7 +506,7 @@ export class SessionRegistry extends EventEmitter {
   }
 
   private async runStage(s: Session, job: Job, stage: Stage, i: number, of: number, target?: { who: Identity; destdir: string }): Promise<void> {
-    const c = s.creator;
+    const c = await this.creatorOf(s);
     if (!c) throw new ImgcreateError("InvalidState", `session ${s.id} has no image in progress; start over with Mount or Create`);
     job.abort.signal.throwIfAborted();
     const onProgress = (p: EngineProgress): void => {

@@ -19,8 +19,13 @@ export type SessionState =
   | "interrupted"
   | "closed";
 
-/** States in which the engine holds resources (image attached or mounted) that only a live creator can continue. */
-export const LIVE_STATES: readonly SessionState[] = ["mounted", "installed", "configured", "unmounted"];
+/**
+ * States in which the engine holds resources (image attached or mounted) that only a live creator can
+ * continue. An unmounted or packaged image rests between calls: only its files, kept across restarts.
+ */
+export const LIVE_STATES: readonly SessionState[] = ["mounted", "installed", "configured"];
+/** States whose image rests between calls. */
+export const REST_STATES: readonly SessionState[] = ["unmounted", "packaged"];
 
 /** The state each stage leads to. */
 export const STATE_AFTER: Record<Exclude<Operation, "create">, SessionState> = {

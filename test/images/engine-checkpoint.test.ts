@@ -99,11 +99,17 @@ test("checkpoint, change, roll back; clone at the source's state; the source sta
   await a.dropCheckpoint("configured");
   assert.ok(!existsSync(dir));
   await assert.rejects(a.dropCheckpoint("configured"), /no checkpoint named "configured" \(it has: installed\)/);
-  await a.mount();
-  await a.rollback("installed");
-  assert.equal(a.state, "installed");
 
-  for (const x of [a, b, c]) await x.cleanup();
+  // Checkpoints rest with the image and come back with it in a new creator (a restarted daemon).
+  await a.rest();
+  const a2 = creator("source");
+  await a2.resume();
+  assert.deepEqual(a2.listCheckpoints(), ["installed"]);
+  await a2.mount();
+  await a2.rollback("installed");
+  assert.equal(a2.state, "installed");
+
+  for (const x of [a2, b, c]) await x.cleanup();
   assert.ok(!existsSync(join(a.workDir, "checkpoints", "installed")), "cleanup removes the checkpoints");
 });
 

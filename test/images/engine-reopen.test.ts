@@ -1,13 +1,14 @@
 // A session's image is kept and re-opened: build and package it, change the kickstart (one package
 // added, one dropped, another %post), mount the same image again, and Install brings only the
 // difference (apt-get in the sandbox) while everything else of the first build is still there;
-// Configure runs the new %post; packaging again leaves the session's image usable once more.
+// Configure runs the new %post; packaging again leaves the session's image usable once more. Between
+// the builds the image rests: a new creator (as in a restarted daemon, after its recovery) resumes it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LoopImageCreator } from "../../daemon/creator/index.js";
+import { LoopImageCreator, recover } from "../../daemon/creator/index.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import type { KickstartModel } from "../../daemon/kickstart/model.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
@@ -47,7 +48,14 @@ test("a packaged image is mounted again, gets the new kickstart's package differ
   assert.ok(existsSync(first!));
   assert.ok(existsSync(join(tmp, "work", "rootfs.img")), "the session keeps its image after packaging");
 
-  creator.setKickstart(model("tree", "post-two"));
+  // At rest only files are left, which the journal no longer names: recovery keeps them.
+  await creator.rest();
+  await recover(join(tmp, "work"));
+  assert.ok(existsSync(join(tmp, "work", "rootfs.img")), "recovery keeps a resting image");
+  creator = new LoopImageCreator(model("tree", "post-two"), "reopen", { workDir: join(tmp, "work") });
+  creator.on("log", (e) => log.push(e.line));
+  await creator.resume();
+  assert.equal(creator.state, "packaged");
   await creator.mount();
   assert.ok(existsSync(join(creator.instroot, "etc/post-one")), "the same image, as it was left");
   await creator.install();

@@ -44,7 +44,7 @@ test("checkpoint, try something in the shell, roll back; clone and package the c
   assert.equal((await ok(["session", "checkpoints", id])).trim(), "clean");
 
   const dup = await alice(["session", "checkpoint", id, "clean"]);
-  assert.equal(dup.exitCode, 1);
+  assert.equal(dup.exitCode, 2, "a name in use is a usage error");
   assert.match(dup.stderr, /already has a checkpoint named "clean"/);
   const bob = await imgcreateAs(h, "bob", ["session", "clone", id], home);
   assert.equal(bob.exitCode, 3, "bob may not clone alice's session");

@@ -1,7 +1,8 @@
 // The loop a user iterates in, through the client and the real daemon: a kept session is built,
 // its kickstart replaced (`session edit`, over the socket here), and `build --session` rebuilds it from
 // its own image: only the package difference is installed, the new %post runs, a new artifact is
-// written as alice; the session stays open. A mounted session's kickstart cannot be replaced.
+// written as alice; the session stays open. A mounted session's kickstart cannot be replaced. Between the
+// builds imgcreated is restarted: a packaged session's image rests on disk and survives it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -39,6 +40,10 @@ test("session edit + build --session rebuild a kept session from its own image w
   const first = await imgcreateAs(h, "alice", ["build", "--session", id, "-o", out1], home, 900_000);
   assert.equal(first.exitCode, 0, first.stderr + first.stdout.slice(-1500));
   assert.ok(!inImage(join(out1, "iter.img"), "/usr/bin/tree"));
+
+  await h.restartDaemon();
+  const after = await imgcreateAs(h, "alice", ["--json", "session", "show", id], home);
+  assert.equal(jsonLines(after.stdout)[0]!["state"], "packaged", "a resting session is not interrupted by a restart");
 
   const bad = await imgcreateAs(h, "alice", ["session", "edit", id, "bad.ks"], home);
   assert.equal(bad.exitCode, 2, bad.stderr);
