@@ -255,7 +255,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
         this.progress(stage, { fraction: 1, message: `${stage} done` });
         return result;
       } catch (err) {
-        this._state = "failed";
+        // Packaging works on a copy: the image itself is as it was, and may be packaged again.
+        if (stage !== "package") this._state = "failed";
         const e = s.aborted ? new ImgcreateError("Cancelled", `${stage} cancelled`) : await this.explainFull(asImgcreateError(err));
         this.log(stage, "error", e.message);
         throw e;

@@ -548,9 +548,16 @@ export class SessionRegistry extends EventEmitter {
   private async finish(s: Session, job: Job, err?: unknown): Promise<void> {
     if (err !== undefined) {
       const e = asImgcreateError(job.abort.signal.aborted ? new ImgcreateError("Cancelled", "cancelled") : err);
-      // A stage that stopped half way releases what it took; the session can start over.
-      await this.release(s);
-      s.record.state = e.code === "Cancelled" ? "cancelled" : "failed";
+      const intact = REST_STATES.includes(s.creator?.state as SessionState);
+      if (intact) {
+        // Packaging failed or was cancelled on its copy: the image is as it was; Package may run again.
+        s.record.state = s.creator!.state as SessionState;
+        await this.rest(s);
+      } else {
+        // A stage that stopped half way releases what it took; the session can start over.
+        await this.release(s);
+        s.record.state = e.code === "Cancelled" ? "cancelled" : "failed";
+      }
       s.log?.log(e.code === "Cancelled" ? "notice" : "error", `job ${job.n}: ${job.operation} ${e.code === "Cancelled" ? "cancelled" : "failed: " + e.message}`);
       job.log(e.code === "Cancelled" ? 5 : 3, e.message);
       err = e;

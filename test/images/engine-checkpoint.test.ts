@@ -77,6 +77,9 @@ test("checkpoint, change, roll back; clone at the source's state; the source sta
   assert.ok(!existsSync(join(a.instroot, "etc/only-in-clone")));
   await b.configure();
   await b.unmount();
+  // A package that fails leaves the image as it was (packaging works on a copy): package again.
+  await assert.rejects(b.package("/dev/null/out"));
+  assert.equal(b.state, "unmounted");
   const [img] = await b.package(join(tmp, "out"));
   execFileSync("e2fsck", ["-fn", img!], { stdio: "pipe" });
 
