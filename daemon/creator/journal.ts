@@ -6,11 +6,12 @@ import { join } from "node:path";
 import { ImgcreateError } from "../errors.js";
 import * as cgroup from "./system/cgroup.js";
 import * as idrange from "./system/idrange.js";
+import * as dm from "./system/dm.js";
 import * as loop from "./system/loop.js";
 import * as mounts from "./system/mount.js";
 import { bootId, killTree, startTime } from "./system/process.js";
 
-export type ResourceKind = "file" | "loop" | "mount" | "process" | "idrange" | "cgroup" | "freeze";
+export type ResourceKind = "file" | "loop" | "mount" | "process" | "idrange" | "cgroup" | "freeze" | "dm";
 
 export interface ResourceData {
   /** file: the path (removed recursively). loop: the backing file (and device once known). mount: the target. */
@@ -26,6 +27,8 @@ export interface ResourceData {
   /** cgroup: its directories (one per controller on v1) and the hierarchy version. */
   paths?: string[];
   version?: number;
+  /** dm: the device-mapper table's name. */
+  name?: string;
 }
 
 type Entry =
@@ -53,6 +56,9 @@ export async function release(kind: ResourceKind, data: ResourceData): Promise<v
       return;
     case "mount":
       if (data.path && (await mounts.isMounted(data.path))) await mounts.unmount(data.path);
+      return;
+    case "dm":
+      if (data.name) await dm.remove(data.name);
       return;
     case "loop":
       if (data.path) await loop.detachFile(data.path);
