@@ -87,17 +87,25 @@ export async function pipeline(ks: string, dir: string, comp: Compression): Prom
   return { total: (Date.now() - started) / 1000, steps, size: (await stat(iso)).size };
 }
 
-/** Our build, stage by stage; rootCache: the cache of installed roots to use (none: install every time). */
-export async function ours(ks: string, dir: string, comp: Compression, rootCache?: string): Promise<Timed & { iso: string }> {
+export function liveModel(ks: string) {
   const { model, diagnostics } = parseKickstart(EXAMPLE, { readFile: (p) => (p === EXAMPLE ? ks : undefined), cwd: dirname(EXAMPLE) });
   if (diagnostics.some((d) => d.severity === "error")) throw new Error(JSON.stringify(diagnostics));
-  const c = new LiveImageCreator(model, "debian-live", {
-    workDir: join(dir, "ow"),
+  return model;
+}
+
+/** A live creator of the example over workDir. */
+export function liveCreator(ks: string, workDir: string, comp: Compression, rootCache?: string): LiveImageCreator {
+  return new LiveImageCreator(liveModel(ks), "debian-live", {
+    workDir,
     fslabel: LABEL,
     compression: comp.type,
     ...(comp.level !== undefined ? { compressionLevel: comp.level } : {}),
     ...(rootCache ? { rootCache: { dir: rootCache, maxBytes: 16 * 2 ** 30 } } : {}),
   });
+}
+
+/** Runs the stages of c (from mount, which re-opens a kept image) and times each. */
+export async function timedStages(c: LiveImageCreator, outDir: string): Promise<Timed & { iso: string }> {
   const steps: Record<string, number> = {};
   let t = Date.now();
   const started = t;
@@ -105,13 +113,24 @@ export async function ours(ks: string, dir: string, comp: Compression, rootCache
     steps[name] = (Date.now() - t) / 1000;
     t = Date.now();
   };
+  await c.mount(); mark("mount");
+  await c.install(); mark("install");
+  await c.configure(); mark("configure");
+  await c.unmount(); mark("unmount");
+  const [iso] = await c.package(outDir); mark("package");
+  return { total: (Date.now() - started) / 1000, steps, size: (await stat(iso!)).size, iso: iso! };
+}
+
+/**
+ * Our build, stage by stage; rootCache: the cache of installed roots to use (none: install every time).
+ * then, if given, runs on the packaged creator before it is cleaned up.
+ */
+export async function ours(ks: string, dir: string, comp: Compression, rootCache?: string, then?: (c: LiveImageCreator) => Promise<void>): Promise<Timed & { iso: string }> {
+  const c = liveCreator(ks, join(dir, "ow"), comp, rootCache);
   try {
-    await c.mount(); mark("mount");
-    await c.install(); mark("install");
-    await c.configure(); mark("configure");
-    await c.unmount(); mark("unmount");
-    const [iso] = await c.package(join(dir, "out")); mark("package");
-    return { total: (Date.now() - started) / 1000, steps, size: (await stat(iso!)).size, iso: iso! };
+    const r = await timedStages(c, join(dir, "out"));
+    await then?.(c);
+    return r;
   } finally {
     await c.cleanup();
   }

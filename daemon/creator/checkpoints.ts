@@ -2,7 +2,7 @@
 // of the image (a reflink where the filesystem has them, else a sparse copy), the files outside the image
 // that belong to its state (a live image's kernel), and what the creator knew then. Every directory is
 // journaled as a file, so cleanup() or recovery after a crash removes it with the session.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../errors.js";
 import type { Journal } from "./journal.js";
@@ -29,8 +29,8 @@ export function checkCheckpointName(name: string): void {
 }
 
 export class Checkpoints {
-  /** Journal ids of the checkpoint directories, by name, in the order they were taken. */
-  private readonly held = new Map<string, number>();
+  /** Journal ids of the checkpoint directories, by name, in the order they were taken (undefined: resting, not journaled). */
+  private readonly held = new Map<string, number | undefined>();
 
   constructor(
     private readonly workDir: string,
@@ -65,8 +65,8 @@ export class Checkpoints {
     this.held.set(meta.name, id);
   }
 
-  /** A checkpoint a resumed creator finds on disk, its directory journaled again as id. */
-  adopt(name: string, id: number): void {
+  /** A checkpoint a resumed creator finds on disk: its directory's journal id, or undefined while it rests. */
+  adopt(name: string, id: number | undefined): void {
     this.held.set(name, id);
   }
 
@@ -76,14 +76,16 @@ export class Checkpoints {
   }
 
   async drop(name: string): Promise<void> {
-    await this.journal.release(this.mustHave(name));
+    const id = this.mustHave(name);
+    if (id === undefined) await rm(this.dir(name), { recursive: true, force: true });
+    else await this.journal.release(id);
     this.held.delete(name);
   }
 
-  private mustHave(name: string): number {
+  private mustHave(name: string): number | undefined {
     checkCheckpointName(name);
     const id = this.held.get(name);
-    if (id === undefined) {
+    if (!this.held.has(name)) {
       const have = this.names();
       throw new ImgcreateError("InvalidArgs", `the session has no checkpoint named "${name}"` + (have.length ? ` (it has: ${have.join(", ")})` : " (it has none)"));
     }

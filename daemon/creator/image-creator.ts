@@ -80,6 +80,8 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   /** The request the root was last installed or updated to: a re-opened root installs only the difference. */
   private installedRequest: PackageRequest | undefined;
   private readonly checkpoints: Checkpoints;
+  /** A resumed image's files, not journaled until something writes the image (see resume()). */
+  private restingFiles: string[] = [];
 
   constructor(
     protected ks: KickstartModel,
@@ -290,6 +292,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       await requireTools([...new Set([...this.requiredTools(), ...this.backend.tools])]);
       await mkdir(this.workDir, { recursive: true, mode: 0o700 });
       this.mounted = true;
+      if (reopen) await this.wake();
       if (reopen) await this.remountInstroot(s);
       else await this.mountInstroot(s);
       await this.openSandbox();
@@ -471,7 +474,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     if (this.running || !AT_REST.includes(this._state)) {
       throw new ImgcreateError("InvalidState", `cannot put the image to rest now: it is ${this.running ? `busy (${this.running})` : this._state}`);
     }
-    const files = this.journal.outstandingFiles();
+    const files = [...new Set([...this.restingFiles, ...this.journal.outstandingFiles()])];
     const rest: RestRecord = { format: REST_FORMAT, state: this._state, files, checkpoints: this.checkpoints.names(), ...(this.installedRequest ? { installed: this.installedRequest } : {}) };
     // rest.json first: a crash before the journal forgets the files only loses them to recovery.
     await writeFile(this.restFile + ".new", JSON.stringify(rest), { mode: 0o600 });
@@ -492,20 +495,31 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     return present.every(Boolean);
   }
 
-  /** Takes up an image a creator over the same work dir put to rest: its files journaled again, its state back. */
+  /**
+   * Takes up an image a creator over the same work dir put to rest, at its state. Its files stay out of
+   * the journal while they are only read (package, checkpoint, clone): a crash then keeps them, and the
+   * session too. Whatever writes the image (mount, rollback) wakes them first (wake()).
+   */
   async resume(): Promise<void> {
     if (this._state !== "new" || this.running) throw new ImgcreateError("InvalidState", "only a new creator can resume a resting image");
     const rest = await readRest(this.restFile);
     if (!rest) throw new ImgcreateError("Failed", `there is no resting image in ${this.workDir} to resume`);
-    const ids = new Map<string, number>();
-    for (const path of rest.files) ids.set(path, (await this.journal.take("file", { path }, () => access(path))).id);
-    for (const name of rest.checkpoints) {
-      const id = ids.get(this.checkpoints.dir(name));
-      if (id !== undefined) this.checkpoints.adopt(name, id);
-    }
+    this.restingFiles = rest.files;
+    for (const name of rest.checkpoints) this.checkpoints.adopt(name, undefined);
     await this.resumeExtras();
     this.installedRequest = rest.installed;
     this._state = rest.state;
+  }
+
+  /** Before the image is written: its resting files journaled again (a crash now discards them), rest.json gone. */
+  private async wake(): Promise<void> {
+    if (this.restingFiles.length === 0) return;
+    for (const path of this.restingFiles) {
+      const { id } = await this.journal.take("file", { path }, async () => undefined);
+      const name = this.checkpoints.names().find((n) => this.checkpoints.dir(n) === path);
+      if (name) this.checkpoints.adopt(name, id);
+    }
+    this.restingFiles = [];
     await rm(this.restFile, { force: true });
   }
 
@@ -549,7 +563,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   async dropCheckpoint(name: string): Promise<void> {
     if (this.running?.startsWith("roll back")) throw new ImgcreateError("InvalidState", `cannot drop a checkpoint while ${this.running} runs`);
+    const dir = this.checkpoints.dir(name);
     await this.checkpoints.drop(name);
+    this.restingFiles = this.restingFiles.filter((f) => f !== dir);
   }
 
   /**
@@ -565,6 +581,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       }
       let how: string;
       try {
+        await this.wake();
         await this._sandbox?.close();
         this._sandbox = undefined;
         how = await this.rollbackImage(this.checkpoints.image(name), s);

@@ -114,11 +114,18 @@ export class SessionRegistry extends EventEmitter {
         await fse.remove(dir);
         continue;
       }
-      const lostRest = s.state === "unmounted" && !(await this.opts.engine.canResume(s.workDir));
-      if (s.record.running || LIVE_STATES.includes(s.state) || lostRest) {
+      const resting = REST_STATES.includes(s.state) && (await this.opts.engine.canResume(s.workDir));
+      if (resting && s.record.running && !s.record.cloneOf) {
+        // A job that only read the resting image (package) died with the daemon: the image is as it was.
+        this.opts.log.notice(`session ${s.id}: its ${s.record.running.operation} job was cut short by the restart; the image is kept`);
+        delete s.record.running;
+        await s.save();
+      }
+      if (s.record.running || s.record.cloneOf || LIVE_STATES.includes(s.state) || (s.state === "unmounted" && !resting)) {
         this.opts.log.notice(`session ${s.id} was ${s.record.running ? "running " + s.record.running.operation : s.state}: released its resources, now interrupted`);
         s.record.state = "interrupted";
         delete s.record.running;
+        delete s.record.cloneOf;
         await s.save();
       }
       s.log = createSessionLogger(s.logFile);
@@ -142,7 +149,7 @@ export class SessionRegistry extends EventEmitter {
   }
 
   /** Creates a prepared session: its files and record are written before this returns. */
-  async create(req: PreparedSession): Promise<Session> {
+  async create(req: PreparedSession, cloneOf?: string): Promise<Session> {
     const { type, where } = req;
     // After authorization (it looks at the filesystem): a repository the daemon must not read is
     // refused now, at its kickstart line, rather than when install runs.
@@ -163,6 +170,8 @@ export class SessionRegistry extends EventEmitter {
         network: req.network,
         artifacts: [],
         createdAt: Date.now(),
+        // Until the clone is complete: a restart finding this marks the session interrupted.
+        ...(cloneOf ? { cloneOf } : {}),
       },
       dir,
     );
@@ -449,7 +458,7 @@ export class SessionRegistry extends EventEmitter {
     let s: Session | undefined;
     try {
       const from = await this.imageHolder(src, "clone");
-      s = await this.create(prepared);
+      s = await this.create(prepared, src.id);
       s.operation = "clone";
       await fse.ensureDir(s.workDir, 0o700);
       const c = this.newCreator(s, prepared.model);
@@ -458,6 +467,7 @@ export class SessionRegistry extends EventEmitter {
       s.log?.info(`cloned from session ${src.id} (${how})`);
       src.log?.info(`cloned into session ${s.id} for uid ${owner.uid} (${how})`);
       s.operation = undefined;
+      delete s.record.cloneOf;
       await this.followCreator(s, c);
       await this.rest(s);
       return { session: s, how };

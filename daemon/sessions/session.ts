@@ -64,6 +64,8 @@ export interface SessionRecord {
   network?: boolean;
   artifacts: string[];
   createdAt: number;
+  /** The session being cloned into this one, until the clone is complete. */
+  cloneOf?: string;
   /** Set while a job is queued or running, so a restart knows the session was busy. */
   running?: { job: number; operation: Operation };
 }

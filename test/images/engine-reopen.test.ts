@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LoopImageCreator, recover } from "../../daemon/creator/index.js";
+import { ImageCreator, LoopImageCreator, recover } from "../../daemon/creator/index.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import type { KickstartModel } from "../../daemon/kickstart/model.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
@@ -56,6 +56,9 @@ test("a packaged image is mounted again, gets the new kickstart's package differ
   creator.on("log", (e) => log.push(e.line));
   await creator.resume();
   assert.equal(creator.state, "packaged");
+  // Resumed but not yet written: a crash now (recovery of its journal) still keeps the image.
+  await recover(join(tmp, "work"));
+  assert.ok(await ImageCreator.canResume(join(tmp, "work")), "a resumed image that was only read survives a crash");
   await creator.mount();
   assert.ok(existsSync(join(creator.instroot, "etc/post-one")), "the same image, as it was left");
   await creator.install();

@@ -1,13 +1,15 @@
 // Checkpoints and clones through the client and the real daemon, as alice: try something in the shell
 // and go back (`session checkpoint` / `rollback`), branch the session (`session clone`) and package the
 // branch while the source stays installed; the session log names how the image was copied. bob (not
-// in imgbuilders) may neither clone nor roll back alice's session.
+// in imgbuilders) may neither clone nor roll back alice's session. kill -9 of the daemon in the middle of
+// a clone of a packaged session: the source keeps its resting image, the clone is interrupted or done.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { imgcreateAs, jsonLines, userDir, writeSmallKs } from "./client-cli.js";
+import { imgcreateAs, jsonLines, ourProgram, userDir, writeSmallKs } from "./client-cli.js";
 
 let h: Harness;
 let home: string;
@@ -75,4 +77,29 @@ test("checkpoint, try something in the shell, roll back; clone and package the c
   assert.equal((await ok(["session", "checkpoints", id])).trim(), "no checkpoints");
   await ok(["session", "close", clone], 120_000);
   await ok(["session", "close", id], 120_000);
+});
+
+test("kill -9 of the daemon while it clones a packaged session: after the restart the source keeps its image; nothing leaks", { timeout: 1_200_000 }, async () => {
+  const id = (await ok(["session", "create", "--type", "loop", "--name", "kept", "small.ks"])).trim();
+  await ok(["build", "--session", id, "-o", userDir(h, "alice", "out-kept")], 900_000);
+  assert.equal(await state(id), "packaged");
+
+  const [cmd, ...pre] = ourProgram("imgcreate");
+  const child = h.spawnAs("alice", cmd!, [...pre, "session", "clone", id], { cwd: home });
+  const exited = new Promise((r) => child.once("exit", r));
+  // The clone copies and checks a 1 GiB image: a moment in, the daemon dies.
+  await new Promise((r) => setTimeout(r, 1500));
+  await h.stopDaemon("SIGKILL");
+  await exited;
+  await h.restartDaemon();
+
+  const sessions = jsonLines(await ok(["--json", "session", "list"]));
+  const byId = new Map(sessions.map((s) => [String(s["id"]), String(s["state"])]));
+  assert.equal(byId.get(id), "packaged", "the source's resting image survives the crash");
+  for (const [other, st] of byId) if (other !== id) assert.match(st, /^(interrupted|packaged)$/, `the clone ${other} is ${st}`);
+  assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), new RegExp(h.dir.replaceAll("/", "\\/")));
+
+  await ok(["session", "mount", id], 300_000);
+  assert.doesNotMatch(await ok(["session", "logs", id]), /building it anew/, "Mount re-opens the kept image");
+  for (const other of byId.keys()) await ok(["session", "close", other], 120_000);
 });
