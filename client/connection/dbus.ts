@@ -10,7 +10,7 @@ import { unreachableError } from "../errors.js";
 import { ClientJob, codeOfErrorName, isEndStatus } from "./job.js";
 import { openPtyChannel } from "./pty.js";
 import { wrapWithExitMarker } from "./exit-marker.js";
-import { cachedRoots, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
+import { cachedRoots, numbers, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
 
 const { Message, Variant } = dbus;
 type Msg = InstanceType<typeof Message>;
@@ -139,7 +139,7 @@ export class DBusConnection implements Connection {
 
   async getSession(id: string): Promise<SessionInfo> {
     const props = await this.getAll<SessionProperties>(sessionPath(id), INTERFACES.Session);
-    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: Number(props.Owner), state: props.State, artifacts: props.Artifacts ?? [] };
+    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: Number(props.Owner), state: props.State, artifacts: props.Artifacts ?? [], checkpointUsage: numbers(props.CheckpointUsage) };
     if (props.CurrentJob && props.CurrentJob !== "/") {
       try {
         const j = await this.getAll<JobProperties>(props.CurrentJob, INTERFACES.Job);

@@ -9,7 +9,7 @@ import type { CompletedEvent, JobProperties, LogMessageEvent, ProgressEvent, Ses
 import type { ErrorCode } from "../../daemon/errors.js";
 import { unreachableError } from "../errors.js";
 import { ClientJob, codeOfErrorName, isEndStatus } from "./job.js";
-import { cachedRoots, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
+import { cachedRoots, numbers, type CachedRoot, type Connection, type JobHandle, type SessionInfo, type SessionOptions, type ShellChannel, type Stage } from "./types.js";
 import { PassThrough, Writable } from "node:stream";
 
 const STAGE_METHOD: Record<Stage, string> = { mount: "Session.Mount", install: "Session.Install", configure: "Session.Configure", unmount: "Session.Unmount", package: "Session.Package" };
@@ -123,7 +123,7 @@ export class JsonRpcConnection implements Connection {
 
   async getSession(id: string): Promise<SessionInfo> {
     const props = await this.call<SessionProperties>("Session.GetProperties", { session: id });
-    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: props.Owner, state: props.State, artifacts: props.Artifacts ?? [] };
+    const info: SessionInfo = { id: props.Id, name: props.Name, type: props.Type, owner: props.Owner, state: props.State, artifacts: props.Artifacts ?? [], checkpointUsage: numbers(props.CheckpointUsage) };
     if (props.CurrentJob && props.CurrentJob !== "/") {
       try {
         const j = await this.call<JobProperties>("Job.GetProperties", { job: props.CurrentJob });

@@ -29,6 +29,13 @@ export interface SessionInfo {
   /** Operation of the running job, when one runs. */
   job?: { id: string; operation: string; status: string; progress?: number; bytes?: number };
   artifacts: string[];
+  /** Bytes each checkpoint takes (CheckpointUsage). */
+  checkpointUsage: Record<string, number>;
+}
+
+/** A dict of 64-bit counts as numbers (D-Bus gives bigints). */
+export function numbers(d: Record<string, unknown> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(d ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 
 export interface ProgressUpdate {

@@ -339,6 +339,7 @@ export const PROPERTIES: Record<InterfaceName, readonly { name: string; sig: str
     { name: "State", sig: "s", doc: "created, mounted, installed, configured, unmounted, packaged, failed, cancelled, interrupted, closed" },
     { name: "CurrentJob", sig: "o", doc: "running or queued Job, or /" },
     { name: "Artifacts", sig: "as", doc: "paths of the artifacts written to the caller's destdir" },
+    { name: "CheckpointUsage", sig: "a{st}", doc: "bytes each checkpoint takes: the copy-on-write space in use of a device-mapper snapshot, else the blocks of its copy" },
   ],
   Job: [
     { name: "Operation", sig: "s", doc: "mount, install, configure, unmount, package or create" },

@@ -90,6 +90,7 @@ export class ApiService {
       State: r.state,
       CurrentJob: s.job ? jobPath(s.job.n) : "/",
       Artifacts: r.artifacts,
+      CheckpointUsage: s.checkpointUsage,
     };
   }
 

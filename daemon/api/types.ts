@@ -61,6 +61,7 @@ export interface SessionProperties {
   State: SessionState; // s
   CurrentJob: string; // o: "/" when none
   Artifacts: string[]; // as: absolute paths of artifacts written to the caller's destdir
+  CheckpointUsage: Record<string, number>; // a{st}: checkpoint name → bytes it takes (COW in use for dm snapshots)
 }
 
 /** Job properties (PropertiesChanged at most 10 per second). */

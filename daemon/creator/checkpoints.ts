@@ -17,6 +17,8 @@ export interface CheckpointMeta {
   /** The creator's state when it was taken, and whether the image was mounted then. */
   state: CreatorState;
   mounted: boolean;
+  /** A copy of the image, or a device-mapper snapshot whose COW file is in the checkpoint's directory. */
+  kind?: "copy" | "dm";
   /** The package request the image was installed to (a re-opened image installs only the difference). */
   installed?: PackageRequest;
   createdAt: number;
@@ -82,7 +84,8 @@ export class Checkpoints {
     this.held.delete(name);
   }
 
-  private mustHave(name: string): number | undefined {
+  /** The checkpoint's journal id (undefined while it rests); InvalidArgs naming the ones there are when it does not exist. */
+  mustHave(name: string): number | undefined {
     checkCheckpointName(name);
     const id = this.held.get(name);
     if (!this.held.has(name)) {

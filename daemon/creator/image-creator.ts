@@ -4,7 +4,7 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { access, mkdir, rename, rm, readFile, statfs, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, rename, rm, readFile, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError, asImgcreateError } from "../errors.js";
 import type { KickstartModel } from "../kickstart/model.js";
@@ -46,6 +46,13 @@ interface RestRecord {
   installed?: PackageRequest;
 }
 
+/** Bytes the files directly in dir take on disk (their allocated blocks: sparse parts count nothing). */
+async function diskUsage(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) total += ((await stat(join(dir, f)).catch(() => undefined))?.blocks ?? 0) * 512;
+  return total;
+}
+
 async function readRest(file: string): Promise<RestRecord | undefined> {
   try {
     const r = JSON.parse(await readFile(file, "utf8")) as RestRecord;
@@ -79,7 +86,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   /** The request the root was last installed or updated to: a re-opened root installs only the difference. */
   private installedRequest: PackageRequest | undefined;
-  private readonly checkpoints: Checkpoints;
+  protected readonly checkpoints: Checkpoints;
   /** A resumed image's files, not journaled until something writes the image (see resume()). */
   private restingFiles: string[] = [];
 
@@ -171,8 +178,16 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     throw new ImgcreateError("Failed", "this image type has no image file to checkpoint or clone");
   }
 
-  /** Puts a copy of a checkpoint's image in place of the session's own, mounted again if it was. */
-  protected async rollbackImage(_image: string, _signal: AbortSignal): Promise<string> {
+  /** A checkpoint of the mounted image in constant time (device-mapper), or undefined where there is none. */
+  protected async snapshotImage(_dir: string, _signal: AbortSignal): Promise<string | undefined> {
+    return undefined;
+  }
+
+  /** Lets go of what a checkpoint holds besides its directory (a device-mapper snapshot). */
+  protected async releaseCheckpoint(_name: string): Promise<void> {}
+
+  /** Puts the image back as checkpoint dir holds it, mounted again if it was; returns how. */
+  protected async rollbackImage(_dir: string, _meta: CheckpointMeta, _signal: AbortSignal): Promise<string> {
     throw new ImgcreateError("Failed", "this image type has no image file to roll back");
   }
 
@@ -550,7 +565,9 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     await this.onImage(`checkpoint ${name}`, signal, async (s) => {
       const meta: CheckpointMeta = { name, state: this._state, mounted: this.mounted, createdAt: Date.now(), ...(this.installedRequest ? { installed: this.installedRequest } : {}) };
       await this.checkpoints.save(meta, async (dir) => {
-        how = await this.exportImage(join(dir, "image"), s);
+        const snapshot = this.mounted ? await this.snapshotImage(dir, s) : undefined;
+        meta.kind = snapshot ? "dm" : "copy";
+        how = snapshot ?? (await this.exportImage(join(dir, "image"), s));
         await this.saveExtras(dir);
       });
     });
@@ -561,9 +578,23 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     return this.checkpoints.names();
   }
 
+  /** Bytes each checkpoint takes: the COW in use of a device-mapper snapshot, else the blocks of its files. */
+  async checkpointUsage(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const name of this.checkpoints.names()) out[name] = (await this.snapshotUsage(name)) ?? (await diskUsage(this.checkpoints.dir(name)));
+    return out;
+  }
+
+  /** The COW bytes a set-up device-mapper snapshot checkpoint uses, else undefined. */
+  protected async snapshotUsage(_name: string): Promise<number | undefined> {
+    return undefined;
+  }
+
   async dropCheckpoint(name: string): Promise<void> {
     if (this.running?.startsWith("roll back")) throw new ImgcreateError("InvalidState", `cannot drop a checkpoint while ${this.running} runs`);
     const dir = this.checkpoints.dir(name);
+    this.checkpoints.mustHave(name);
+    await this.releaseCheckpoint(name);
     await this.checkpoints.drop(name);
     this.restingFiles = this.restingFiles.filter((f) => f !== dir);
   }
@@ -584,7 +615,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
         await this.wake();
         await this._sandbox?.close();
         this._sandbox = undefined;
-        how = await this.rollbackImage(this.checkpoints.image(name), s);
+        how = await this.rollbackImage(this.checkpoints.dir(name), meta, s);
         await this.restoreExtras(this.checkpoints.dir(name));
         if (this.mounted) await this.openSandbox();
       } catch (err) {

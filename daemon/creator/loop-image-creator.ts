@@ -2,13 +2,17 @@
 // sparse file, attached to a loop device and mounted. package() writes <name>.img: checked clean,
 // shrunk to its minimum and re-sparsified (unless opts.minimize is false).
 import { chmod, mkdir, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, join } from "node:path";
 import { ImgcreateError } from "../errors.js";
 import { rootPartition } from "../kickstart/model.js";
 import { run } from "./system/exec.js";
 import { copyImage } from "./system/copy.js";
 import { relabelFilesystem, checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
+import * as dm from "./system/dm.js";
 import * as loop from "./system/loop.js";
+import type { CheckpointMeta } from "./checkpoints.js";
+import { DmRoot } from "./dm-root.js";
 import * as mounts from "./system/mount.js";
 import { ImageCreator } from "./image-creator.js";
 
@@ -19,6 +23,8 @@ export class LoopImageCreator extends ImageCreator {
   }
   protected loopDevice: string | undefined;
   private loopId: number | undefined;
+  /** The root's device-mapper tables while attached (where the kernel has device-mapper). */
+  private dmRoot: DmRoot | undefined;
   private mountId: number | undefined;
 
   /** Root filesystem type and size (MiB) by livecd-creator's rule (last sized `part /`, first typed one). */
@@ -91,14 +97,26 @@ export class LoopImageCreator extends ImageCreator {
     }
   }
 
-  /** Attaches the image file to a loop device and mounts it on the install root. */
+  /**
+   * Attaches the image file to a loop device and mounts it on the install root; where the kernel has
+   * device-mapper, through an origin table with the image's snapshot checkpoints set up again.
+   */
   private async attachAndMount(): Promise<void> {
-    const { fstype } = this.rootFs;
     const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(id, { device: dev });
     this.loopId = id;
     this.loopDevice = dev;
-    this.progress("mount", { fraction: 0.6, message: `mounting ${dev} on the install root` });
+    let root = dev;
+    if (this.opts.deviceMapper ?? dm.available()) {
+      this.dmRoot = new DmRoot(this.journal, this.opts.owner ?? createHash("sha256").update(this.workDir).digest("hex").slice(0, 12));
+      root = await this.dmRoot.open(dev, await this.dmCheckpoints());
+    }
+    this.progress("mount", { fraction: 0.6, message: `mounting ${root} on the install root` });
+    await this.mountRoot(root);
+  }
+
+  private async mountRoot(dev: string): Promise<void> {
+    const { fstype } = this.rootFs;
     const m = await this.journal.take("mount", { path: this.instroot }, () =>
       mounts.mount(dev, this.instroot, { type: mountType(fstype), ...installMountOptions(fstype) }),
     );
@@ -116,13 +134,58 @@ export class LoopImageCreator extends ImageCreator {
     await this.replaceImage(image, true, signal);
   }
 
-  /** A checkpoint's copy replaces the image (same label and UUID: it is this image's own past). */
-  protected override async rollbackImage(image: string, signal: AbortSignal): Promise<string> {
-    return this.replaceImage(image, false, signal);
+  /**
+   * Back to a checkpoint: a device-mapper one is merged back by the kernel (the filesystem unmounted
+   * meanwhile); a copy replaces the image (same label and UUID: it is this image's own past).
+   */
+  protected override async rollbackImage(dir: string, meta: CheckpointMeta, signal: AbortSignal): Promise<string> {
+    if (meta.kind === "dm") {
+      if (!this.dmRoot?.has(meta.name)) throw new ImgcreateError("InvalidState", `checkpoint "${meta.name}" is a device-mapper snapshot that is not set up: mount the session first`);
+      await run(["sync", "--file-system", this.instroot]);
+      await this.journal.release(this.mountId!);
+      await this.dmRoot.rollback(meta.name, join(dir, "cow"), signal);
+      await this.mountRoot(dm.devicePath(this.dmRoot.origin));
+      return "device-mapper merge";
+    }
+    return this.replaceImage(join(dir, "image"), false, signal);
+  }
+
+  /** The device-mapper checkpoints this image has (their COW files describe the image as it is now). */
+  private async dmCheckpoints(): Promise<{ name: string; cow: string }[]> {
+    const out: { name: string; cow: string }[] = [];
+    for (const name of this.checkpoints.names()) {
+      if ((await this.checkpoints.load(name)).kind === "dm") out.push({ name, cow: join(this.checkpoints.dir(name), "cow") });
+    }
+    return out;
+  }
+
+  /** A checkpoint in constant time: a device-mapper snapshot of the mounted root, the filesystem frozen meanwhile. */
+  protected override async snapshotImage(dir: string, _signal: AbortSignal): Promise<string | undefined> {
+    if (!this.dmRoot) return undefined;
+    await run(["sync", "--file-system", this.instroot]);
+    const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
+    try {
+      await this.dmRoot.checkpoint(basename(dir), join(dir, "cow"));
+    } finally {
+      await this.journal.release(id);
+    }
+    return "device-mapper snapshot";
+  }
+
+  protected override async snapshotUsage(name: string): Promise<number | undefined> {
+    return this.dmRoot?.has(name) ? this.dmRoot.usage(name) : undefined;
+  }
+
+  protected override async releaseCheckpoint(name: string): Promise<void> {
+    await this.dmRoot?.drop(name);
   }
 
   /** The session's image file becomes a copy of image, relabelled if asked, mounted again if it was. */
   private async replaceImage(image: string, relabel: boolean, signal: AbortSignal): Promise<string> {
+    const snapshots = (await this.dmCheckpoints()).map((c) => c.name);
+    if (snapshots.length > 0) {
+      throw new ImgcreateError("InvalidState", `replacing the image would invalidate the device-mapper checkpoints ${snapshots.join(", ")}: drop them first`);
+    }
     const wasMounted = this.mountId !== undefined;
     await this.detachImage();
     await rm(this.imagePath, { force: true });
@@ -173,6 +236,8 @@ export class LoopImageCreator extends ImageCreator {
     if (this.mountId !== undefined) await run(["sync", "--file-system", this.instroot]);
     if (this.mountId !== undefined) await this.journal.release(this.mountId);
     this.mountId = undefined;
+    await this.dmRoot?.close();
+    this.dmRoot = undefined;
     if (this.loopId !== undefined) await this.journal.release(this.loopId);
     this.loopId = undefined;
     this.loopDevice = undefined;

@@ -19,6 +19,10 @@ export interface CreatorOptions {
   rootCache?: { dir: string; maxBytes: number };
   /** Where machine-wide runtime state lives (the sandboxes' id range locks); default /run/imgcreated. */
   runDir?: string;
+  /** Who the device-mapper tables are named after (the session id); default: derived from workDir. */
+  owner?: string;
+  /** Use device-mapper for the root and its checkpoints (default: when the kernel has it). */
+  deviceMapper?: boolean;
   /** The sandbox's limits (tasks, memory, %post timeout); defaults in system/sandbox.ts DEFAULT_LIMITS. */
   limits?: Partial<SandboxLimits>;
 }

@@ -37,6 +37,8 @@ export interface Creator extends EventEmitter {
   checkpoint?(name: string, signal?: AbortSignal): Promise<string>;
   rollback?(name: string, signal?: AbortSignal): Promise<string>;
   listCheckpoints?(): string[];
+  /** Bytes each checkpoint takes (COW in use for a device-mapper snapshot). */
+  checkpointUsage?(): Promise<Record<string, number>>;
   dropCheckpoint?(name: string): Promise<void>;
   /** Puts an unmounted or packaged image to rest (only files held, kept across restarts); the creator is done with after. */
   rest?(): Promise<void>;
@@ -60,6 +62,8 @@ export interface CreatorOptions {
   product?: string;
   bootloader?: "grub" | "isolinux";
   limits?: { tasks: number; memoryBytes: number; scriptTimeoutMs: number };
+  /** Who device-mapper tables are named after: the session id. */
+  owner?: string;
   /** The cache of installed roots: where and how big. */
   rootCache?: { dir: string; maxBytes: number };
 }

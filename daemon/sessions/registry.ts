@@ -316,6 +316,7 @@ export class SessionRegistry extends EventEmitter {
       for (const [i, stage] of stages.entries()) {
         await this.runStage(s, job, stage, i, stages.length, target);
       }
+      await this.refreshUsage(s);
       await this.rest(s);
       await this.finish(s, job);
     } catch (err) {
@@ -442,7 +443,13 @@ export class SessionRegistry extends EventEmitter {
     const state = c.state as SessionState | undefined;
     if (s.creator === c && state && STATE_NAMES.includes(state) && state !== s.record.state) s.record.state = state;
     await s.save();
-    this.emit("session-changed", s, ["State"]);
+    await this.refreshUsage(s);
+    this.emit("session-changed", s, ["State", "CheckpointUsage"]);
+  }
+
+  /** CheckpointUsage from the creator, when it has one (a released creator has no checkpoints). */
+  private async refreshUsage(s: Session): Promise<void> {
+    s.checkpointUsage = s.creator ? ((await s.creator.checkpointUsage?.().catch(() => ({}))) ?? {}) : {};
   }
 
   /**
@@ -501,6 +508,7 @@ export class SessionRegistry extends EventEmitter {
     const o = s.record.options;
     return this.opts.engine.newCreator(s.record.type, model, s.record.name, {
       workDir: s.workDir,
+      owner: s.id,
       cacheDir: this.opts.cacheDir,
       ...(this.opts.limits ? { limits: this.opts.limits } : {}),
       ...(this.opts.rootCacheBytes ? { rootCache: { dir: join(this.opts.cacheDir, "roots"), maxBytes: this.opts.rootCacheBytes } } : {}),

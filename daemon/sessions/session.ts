@@ -77,6 +77,8 @@ export function newSessionId(): string {
 export class Session {
   creator?: Creator;
   job?: Job;
+  /** Bytes each checkpoint takes, as of the last job or call on the image (CheckpointUsage). */
+  checkpointUsage: Record<string, number> = {};
   /** A quick call on the image (checkpoint, rollback, clone) running now: no job or other such call meanwhile. */
   operation?: string;
   log?: Logger;

@@ -43,7 +43,10 @@ test("checkpoint, try something in the shell, roll back; clone and package the c
   assert.equal(await state(id), "installed");
   const gone = await alice(["shell", id, "--", "sh", "-c", "test ! -e /etc/tried && test -x /bin/hostname"]);
   assert.equal(gone.exitCode, 0, "the image is back as it was at the checkpoint");
-  assert.equal((await ok(["session", "checkpoints", id])).trim(), "clean");
+  const listed = jsonLines(await ok(["--json", "session", "checkpoints", id]));
+  assert.deepEqual(listed.map((c) => c["checkpoint"]), ["clean"]);
+  assert.ok(Number(listed[0]!["bytes"]) > 0, "CheckpointUsage says what the checkpoint takes");
+  assert.match(await ok(["session", "checkpoints", id]), /^CHECKPOINT\s+SIZE\nclean\s+\d/);
 
   const dup = await alice(["session", "checkpoint", id, "clean"]);
   assert.equal(dup.exitCode, 2, "a name in use is a usage error");

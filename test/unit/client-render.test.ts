@@ -111,8 +111,8 @@ test("JSON lines parse and carry stage, fraction, bytes and message", () => {
 
 test("session list is a table with state, owner and the running job", () => {
   const t = sessionTable([
-    { id: "a1", name: "demo", type: "loop", owner: 4242, state: "installed", artifacts: [], job: { id: "/j/1", operation: "configure", status: "running", progress: 0.4 } },
-    { id: "b2", name: "other", type: "live", owner: 4243, state: "created", artifacts: [] },
+    { id: "a1", name: "demo", type: "loop", owner: 4242, state: "installed", artifacts: [], checkpointUsage: {}, job: { id: "/j/1", operation: "configure", status: "running", progress: 0.4 } },
+    { id: "b2", name: "other", type: "live", owner: 4243, state: "created", artifacts: [], checkpointUsage: {} },
   ]);
   const lines = t.trim().split("\n");
   assert.match(lines[0]!, /^ID\s+NAME\s+OWNER\s+STATE\s+JOB$/);

@@ -69,6 +69,7 @@ $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /host || fi
 H=/host
 $B mount -t proc proc $H/proc
 $B mount -t sysfs sys $H/sys
+$B mount -t cgroup2 cgroup2 $H/sys/fs/cgroup && echo "+pids +memory" > $H/sys/fs/cgroup/cgroup.subtree_control
 $B mount -t devtmpfs dev $H/dev
 $B mkdir -p $H/dev/pts $H/dev/shm
 $B mount -t devpts devpts $H/dev/pts
@@ -78,8 +79,10 @@ $B mount -t tmpfs tmpfs $H/var/tmp
 $B chroot $H /sbin/mkfs.ext4 -q -F /dev/vda >/dev/null || finish 125
 $B mount -t ext4 /dev/vda $H/tmp || finish 125
 $B chmod 1777 $H/tmp
-$B chroot $H /bin/sh /proc/1/root/cmd
-finish $?
+$B cp /cmd $H/tmp/.imgcreate-vm-cmd
+# switch_root, not chroot: a chrooted process may not make user namespaces (the sandbox needs them).
+# The new init prints the marker and ends; the kernel then panics (panic=-1 reboots, qemu -no-reboot exits).
+exec $B switch_root $H /bin/sh -c '/bin/sh /tmp/.imgcreate-vm-cmd; echo "${EXIT_MARKER}$?"; sync'
 `;
 }
 

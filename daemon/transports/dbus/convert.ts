@@ -5,17 +5,20 @@ const { Variant } = dbus;
 
 /** A plain value as a Variant of the given signature (t/x as bigint, as dbus-next wants). */
 export function toVariant(sig: string, value: unknown): dbus.Variant {
-  if (sig === "t" || sig === "x") return new Variant(sig, BigInt(Math.floor(Number(value))));
-  return new Variant(sig, value);
+  return new Variant(sig, toDbusValue(sig, value));
 }
 
 /**
  * A plain result as dbus-next wants it for sig: 64-bit integers (t, x) as bigint, also inside arrays
- * (a...) and structs ((...)); everything else as it is.
+ * (a...), dicts (a{..}, by their values) and structs ((...)); everything else as it is.
  */
 export function toDbusValue(sig: string, value: unknown): unknown {
   if (sig === "t" || sig === "x") return BigInt(Math.floor(Number(value)));
   if (sig.startsWith("a") && !sig.startsWith("a{") && Array.isArray(value)) return value.map((v) => toDbusValue(sig.slice(1), v));
+  if (sig.startsWith("a{") && value !== null && typeof value === "object") {
+    const valueSig = structMembers(sig.slice(2, -1))[1] ?? "v";
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toDbusValue(valueSig, v)]));
+  }
   if (sig.startsWith("(") && Array.isArray(value)) {
     const parts = structMembers(sig.slice(1, -1));
     return value.map((v, i) => toDbusValue(parts[i] ?? "v", v));

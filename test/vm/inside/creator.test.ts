@@ -1,0 +1,70 @@
+// Runs inside the test VM, where the kernel has device-mapper: a loop image creator mounts its root
+// through an origin table, and checkpoints are snapshots (constant time) that rollback merges back;
+// they outlive an unmount (set up again from their COW files at the next mount); cleanup leaves no
+// table, loop device or mount.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LoopImageCreator } from "../../../daemon/creator/index.js";
+import * as dm from "../../../daemon/creator/system/dm.js";
+import { loadKickstart } from "../../images/fixtures/engine-kickstart.js";
+
+const has = (c: LoopImageCreator, f: string) => existsSync(join(c.instroot, f));
+
+test("checkpoints are device-mapper snapshots: rollback merges back, they survive an unmount, cleanup removes all", async () => {
+  const tmp = mkdtempSync("/tmp/imgcreate-vmc-");
+  chmodSync(tmp, 0o711);
+  const c = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vm", { workDir: join(tmp, "work"), owner: "vmtest" });
+  try {
+    await c.mount();
+    assert.deepEqual(await dm.list(), ["imgcreate-vmtest-root"]);
+    writeFileSync(join(c.instroot, "a"), "a\n");
+    assert.equal(await c.checkpoint("c1"), "device-mapper snapshot");
+    writeFileSync(join(c.instroot, "b"), Buffer.alloc(16 * 2 ** 20, 1));
+    rmSync(join(c.instroot, "a"));
+    assert.equal(await c.rollback("c1"), "device-mapper merge");
+    assert.ok(has(c, "a") && !has(c, "b"), "the root is as it was at the checkpoint");
+    assert.equal(c.state, "mounted");
+    writeFileSync(join(c.instroot, "c"), "c\n");
+    await c.rollback("c1");
+    assert.ok(has(c, "a") && !has(c, "c"), "the checkpoint stays to go back to again");
+
+    writeFileSync(join(c.instroot, "d"), "d\n");
+    await c.checkpoint("c2");
+    assert.deepEqual((await dm.list()).sort(), ["imgcreate-vmtest-ckpt-c1", "imgcreate-vmtest-ckpt-c2", "imgcreate-vmtest-root"]);
+    await c.unmount();
+    assert.deepEqual(await dm.list(), [], "unmounted: no table left");
+    await c.mount();
+    assert.equal((await dm.list()).length, 3, "the snapshots are set up again from their COW files");
+    rmSync(join(c.instroot, "d"));
+    await c.rollback("c2");
+    assert.equal(readFileSync(join(c.instroot, "d"), "utf8"), "d\n");
+    await c.rollback("c1");
+    assert.ok(!has(c, "d"));
+    await c.dropCheckpoint("c2");
+    assert.deepEqual((await dm.list()).sort(), ["imgcreate-vmtest-ckpt-c1", "imgcreate-vmtest-root"]);
+    const usage = await c.checkpointUsage();
+    assert.ok(usage["c1"]! > 0, `CheckpointUsage counts the COW in use (${JSON.stringify(usage)})`);
+
+    // A clone of the mounted source: its own root table; what it changes, the source never sees.
+    const clone = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone", { workDir: join(tmp, "clone"), owner: "vmclone" });
+    try {
+      await clone.cloneFrom(c);
+      assert.ok((await dm.list()).includes("imgcreate-vmclone-root"));
+      assert.ok(has(clone, "a"));
+      writeFileSync(join(clone.instroot, "only-clone"), "x\n");
+      rmSync(join(clone.instroot, "a"));
+      assert.ok(has(c, "a") && !has(c, "only-clone"), "the source is unchanged by its clone");
+    } finally {
+      await clone.cleanup();
+    }
+    await c.unmount();
+  } finally {
+    await c.cleanup();
+  }
+  assert.deepEqual(await dm.list(), []);
+  assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmc-/);
+  rmSync(tmp, { recursive: true, force: true });
+});
