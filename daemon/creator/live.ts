@@ -206,8 +206,8 @@ export class LiveImageCreator extends LoopImageCreator {
 
   /** Lets processes holding a copy of the install root mount in their own namespace finish (see liveholders.ts). */
   private async waitForCopies(): Promise<void> {
-    if (!this.loopDevice) return;
-    const left = await waitForOtherHolders(this.loopDevice, {
+    if (!this.rootDevice) return;
+    const left = await waitForOtherHolders(this.rootDevice, {
       timeoutMs: 10 * 60_000,
       onWait: (who) => this.log("unmount", "warning", `waiting for ${who.join(", ")}: their own mount namespace holds a copy of the install root`),
     });

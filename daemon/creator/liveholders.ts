@@ -2,12 +2,17 @@
 // (mmdebstrap --mode=unshare, unshare -m) while an install root is mounted gets its own copy of that
 // mount; our umount then only removes the host's, the file system stays alive and its loop device
 // cannot be detached until that process ends. Seen here whenever builds run side by side.
-import { readFile, readdir, readlink } from "node:fs/promises";
-import { basename } from "node:path";
+import { readFile, readdir, readlink, stat } from "node:fs/promises";
 
-/** "major:minor" of a block device as mountinfo writes it (/sys/class/block/loopN/dev). */
+/** "major:minor" of a block device node (a loop device, a /dev/mapper table) as mountinfo writes it. */
 export async function deviceNumber(dev: string): Promise<string | undefined> {
-  return (await readFile(`/sys/class/block/${basename(dev)}/dev`, "utf8").catch(() => "")).trim() || undefined;
+  const st = await stat(dev).catch(() => undefined);
+  if (!st?.isBlockDevice()) return undefined;
+  // Linux's encoding of dev_t (glibc's gnu_dev_major / gnu_dev_minor).
+  const r = BigInt(st.rdev);
+  const major = ((r >> 8n) & 0xfffn) | ((r >> 32n) & ~0xfffn);
+  const minor = (r & 0xffn) | ((r >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
 }
 
 /** Processes in other mount namespaces that have the file system of device `devNum` mounted (one per namespace). */

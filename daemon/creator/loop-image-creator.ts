@@ -21,7 +21,8 @@ export class LoopImageCreator extends ImageCreator {
   protected get imagePath(): string {
     return join(this.workDir, "rootfs.img");
   }
-  protected loopDevice: string | undefined;
+  /** The device the root filesystem is mounted from: the loop device, or the origin table over it. */
+  protected rootDevice: string | undefined;
   private loopId: number | undefined;
   /** The root's device-mapper tables while attached (where the kernel has device-mapper). */
   private dmRoot: DmRoot | undefined;
@@ -105,13 +106,13 @@ export class LoopImageCreator extends ImageCreator {
     const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(id, { device: dev });
     this.loopId = id;
-    this.loopDevice = dev;
     let root = dev;
     if (this.opts.deviceMapper ?? dm.available()) {
       this.dmRoot = new DmRoot(this.journal, this.opts.owner ?? createHash("sha256").update(this.workDir).digest("hex").slice(0, 12));
       root = await this.dmRoot.open(dev, await this.dmCheckpoints());
     }
     this.progress("mount", { fraction: 0.6, message: `mounting ${root} on the install root` });
+    this.rootDevice = root;
     await this.mountRoot(root);
   }
 
@@ -240,7 +241,7 @@ export class LoopImageCreator extends ImageCreator {
     this.dmRoot = undefined;
     if (this.loopId !== undefined) await this.journal.release(this.loopId);
     this.loopId = undefined;
-    this.loopDevice = undefined;
+    this.rootDevice = undefined;
   }
 
   protected override async stageFinalImage(outDir: string, signal: AbortSignal): Promise<string[]> {
