@@ -60,7 +60,14 @@ export class DmRoot {
       tableId = t.id;
       return t.value;
     };
-    await dm.addSnapshot(this.origin, this.base, this.size, make, { frozen });
+    try {
+      await dm.addSnapshot(this.origin, this.base, this.size, make, { frozen });
+    } catch (err) {
+      // Nothing half made stays: the table (if it came to be), then the COW's loop device.
+      if (tableId >= 0) await this.journal.release(tableId).catch(() => undefined);
+      await this.journal.release(l.id).catch(() => undefined);
+      throw err;
+    }
     this.snaps.set(name, { table, tableId, cowLoop: l.value, cowLoopId: l.id });
   }
 

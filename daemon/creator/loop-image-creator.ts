@@ -160,17 +160,23 @@ export class LoopImageCreator extends ImageCreator {
     return out;
   }
 
-  /** A checkpoint in constant time: a device-mapper snapshot of the mounted root, the filesystem frozen meanwhile. */
+  /**
+   * A checkpoint in constant time: a device-mapper snapshot of the mounted root, the filesystem frozen
+   * meanwhile. Where the kernel cannot make one (no dm-snapshot target it may load), undefined: the
+   * checkpoint is a copy instead, and says so.
+   */
   protected override async snapshotImage(dir: string, _signal: AbortSignal): Promise<string | undefined> {
     if (!this.dmRoot) return undefined;
     await run(["sync", "--file-system", this.instroot]);
     const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
     try {
       await this.dmRoot.checkpoint(basename(dir), join(dir, "cow"));
+      return "device-mapper snapshot";
+    } catch {
+      return undefined;
     } finally {
       await this.journal.release(id);
     }
-    return "device-mapper snapshot";
   }
 
   protected override async snapshotUsage(name: string): Promise<number | undefined> {
