@@ -122,7 +122,8 @@ export class SessionRegistry extends EventEmitter {
         await s.save();
       }
       if (s.record.running || s.record.cloneOf || LIVE_STATES.includes(s.state) || (s.state === "unmounted" && !resting)) {
-        this.opts.log.notice(`session ${s.id} was ${s.record.running ? "running " + s.record.running.operation : s.state}: released its resources, now interrupted`);
+        const was = s.record.cloneOf ? `being cloned from ${s.record.cloneOf}` : s.record.running ? "running " + s.record.running.operation : s.state;
+        this.opts.log.notice(`session ${s.id} was ${was}: released its resources, now interrupted`);
         s.record.state = "interrupted";
         delete s.record.running;
         delete s.record.cloneOf;
