@@ -57,6 +57,7 @@ export async function sessionShow(ctx: Context, id: string): Promise<number> {
     `State:     ${s.state}`,
     `Job:       ${jobText(s)}${s.job?.bytes ? `, ${formatBytes(s.job.bytes)}` : ""}`,
     `Artifacts: ${s.artifacts.length ? s.artifacts.join("\n           ") : "-"}`,
+    `Checkpoints: ${Object.keys(s.checkpointUsage).length ? Object.entries(s.checkpointUsage).map(([n, b]) => `${n} (${formatBytes(b)})`).join(", ") : "-"}`,
   ];
   ctx.out.write(lines.join("\n") + "\n");
   return EXIT.ok;

@@ -413,7 +413,12 @@ export class SessionRegistry extends EventEmitter {
 
   /** The session's checkpoints (none while it has no image). */
   async checkpointNames(s: Session): Promise<string[]> {
-    if (!s.creator && !REST_STATES.includes(s.state)) return [];
+    // A live creator answers at once, also while a job runs; a resting image is resumed for it.
+    if (s.creator) {
+      await this.refreshUsage(s);
+      return s.creator.listCheckpoints?.() ?? [];
+    }
+    if (!REST_STATES.includes(s.state)) return [];
     return this.onImage(s, "list checkpoints", async (c) => c.listCheckpoints?.() ?? []);
   }
 

@@ -44,8 +44,11 @@ export async function runInVm(files: string[], opts: { timeoutMs?: number; onOut
     ];
     const child = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    const onData = (d: Buffer) => {
-      const s = d.toString().replaceAll("\r", "");
+    // Decoded as streams: a character split between two chunks stays one character.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    const onData = (d: string) => {
+      const s = d.replaceAll("\r", "");
       output += s;
       opts.onOutput?.(s);
     };
