@@ -43,10 +43,6 @@ export class Checkpoints {
     return join(this.workDir, "checkpoints", name);
   }
 
-  image(name: string): string {
-    return join(this.dir(name), "image");
-  }
-
   names(): string[] {
     return [...this.held.keys()];
   }

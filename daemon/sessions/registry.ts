@@ -347,10 +347,7 @@ export class SessionRegistry extends EventEmitter {
   /** The session's creator: the live one, or one that takes up its resting image; undefined when it has neither. */
   private async creatorOf(s: Session): Promise<Creator | undefined> {
     if (s.creator || !REST_STATES.includes(s.state) || !(await this.opts.engine.canResume(s.workDir))) return s.creator;
-    const kickstart = await fse.readFile(s.kickstartFile, "utf8");
-    const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
-    const { model } = this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE);
-    const c = this.newCreator(s, model);
+    const c = this.newCreator(s, (await this.storedKickstart(s)).model);
     await c.resume!();
     s.creator = c;
     return c;
@@ -464,8 +461,7 @@ export class SessionRegistry extends EventEmitter {
    */
   async clone(src: Session, owner: Identity, name: string | undefined): Promise<{ session: Session; how: string }> {
     this.mayTouchImage(src, "clone");
-    const kickstart = await fse.readFile(src.kickstartFile, "utf8");
-    const includes = (await fse.readJson(src.includesFile)) as Record<string, string>;
+    const { kickstart, includes } = await this.storedKickstart(src);
     const prepared = this.prepare({ owner, kickstart, includes, where: src.record.where ?? DEFAULT_WHERE, name: name ?? src.record.name, type: src.record.type, options: src.record.options });
     src.operation = "clone";
     let s: Session | undefined;
@@ -503,10 +499,14 @@ export class SessionRegistry extends EventEmitter {
     await fse.remove(s.outDir);
     await fse.ensureDir(s.workDir, 0o700);
     s.record.artifacts = [];
+    s.creator = this.newCreator(s, (await this.storedKickstart(s)).model);
+  }
+
+  /** The session's stored kickstart, its includes, and the model they parse to. */
+  private async storedKickstart(s: Session): Promise<{ kickstart: string; includes: Record<string, string>; model: unknown }> {
     const kickstart = await fse.readFile(s.kickstartFile, "utf8");
     const includes = (await fse.readJson(s.includesFile)) as Record<string, string>;
-    const { model } = this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE);
-    s.creator = this.newCreator(s, model);
+    return { kickstart, includes, model: this.opts.engine.parse(kickstart, includes, s.record.where ?? DEFAULT_WHERE).model };
   }
 
   /** The engine's creator for s's type, name and options over its work dir. */
