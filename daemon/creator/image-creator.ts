@@ -12,10 +12,9 @@ import { applyKickstart, RootOps, runPostScripts } from "./configure/index.js";
 import { Checkpoints, type CheckpointMeta } from "./checkpoints.js";
 import { Journal } from "./journal.js";
 import { bootId } from "./system/process.js";
-import { AptBackend } from "./packages/apt.js";
 import type { InstallContext, PackageBackend, PackageRequest, RepoConfig, SetupFile } from "./packages/backend.js";
 import { requestFromKickstart } from "./packages/request.js";
-import { repoConfig } from "./repositories.js";
+import { backendFor, repoConfig } from "./repositories.js";
 import { RootCache } from "./root-cache.js";
 import type { RunResult } from "./system/exec.js";
 import { DEFAULT_LIMITS, Sandbox } from "./system/sandbox.js";
@@ -73,7 +72,6 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   /** The install root: the image's "/" while mounted. */
   readonly instroot: string;
   protected readonly journal: Journal;
-  protected readonly backend: PackageBackend;
   /** The sandbox of the mounted root: every command in the root runs through it. */
   private _sandbox: Sandbox | undefined;
   private _state: CreatorState = "new";
@@ -106,7 +104,11 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     this.instroot = join(this.workDir, "root");
     this.journal = new Journal(this.workDir);
     this.checkpoints = new Checkpoints(this.workDir, this.journal);
-    this.backend = opts.backend ?? new AptBackend();
+  }
+
+  /** The package manager: the one given, else the kickstart's (it may change with SetKickstart). */
+  protected get backend(): PackageBackend {
+    return this.opts.backend ?? backendFor(this.ks);
   }
 
   get state(): CreatorState {

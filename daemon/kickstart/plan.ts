@@ -40,6 +40,22 @@ function planned(r: RepoEntry): PlannedRepo {
   return { ...r, from: "repo" };
 }
 
+/** The repositories a kickstart names: the `url` command's first (as "anaconda"), then every `repo`. */
+export function kickstartRepos(m: KickstartModel): PlannedRepo[] {
+  const repos = m.repos.map(planned);
+  const u = m.url;
+  if (u && (u.url ?? u.mirrorlist ?? u.metalink) !== undefined) {
+    repos.unshift({
+      name: "anaconda",
+      ...(u.url !== undefined ? { baseurl: u.url } : {}),
+      ...(u.mirrorlist !== undefined ? { mirrorlist: u.mirrorlist } : {}),
+      ...(u.metalink !== undefined ? { metalink: u.metalink } : {}),
+      includepkgs: [], excludepkgs: [], noverifyssl: false, install: false, from: "url", file: u.file, line: u.line,
+    });
+  }
+  return repos;
+}
+
 function groupText(g: Spec): string {
   return `@${g.name}${g.nodefaults ? " --nodefaults" : ""}${g.optional ? " --optional" : ""}`;
 }
@@ -49,17 +65,7 @@ export function transactionPlan(m: KickstartModel, opts: { releasever?: string }
   const { choice, conflict } = chooseBackend(m);
   if (conflict) return { conflict };
   const req = requestFromKickstart(m.packages);
-  const repos = m.repos.map(planned);
-  if (m.url && (m.url.url ?? m.url.mirrorlist ?? m.url.metalink) !== undefined) {
-    const u = m.url;
-    repos.unshift({
-      name: "anaconda",
-      ...(u.url !== undefined ? { baseurl: u.url } : {}),
-      ...(u.mirrorlist !== undefined ? { mirrorlist: u.mirrorlist } : {}),
-      ...(u.metalink !== undefined ? { metalink: u.metalink } : {}),
-      includepkgs: [], excludepkgs: [], noverifyssl: false, install: false, from: "url", file: u.file, line: u.line,
-    });
-  }
+  const repos = kickstartRepos(m);
   return {
     plan: {
       backend: choice.backend,
