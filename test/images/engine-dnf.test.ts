@@ -13,13 +13,11 @@ import { basename, join } from "node:path";
 import { LoopImageCreator } from "../../daemon/creator/index.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
-import { debianPackage } from "../helpers/debian-package.js";
-import { localRpmRepo, type LocalRpmRepo, type RpmSpec } from "../helpers/local-rpm-repo.js";
+import type { LocalRpmRepo } from "../helpers/local-rpm-repo.js";
+import { TUSER, testRpmRepos } from "../helpers/rpm-fixtures.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
-const BUSYBOX_CACHE = "/var/cache/imgcreated/test-debs";
-const TUSER = 1234;
 
 let tmp = "";
 let signed: LocalRpmRepo | undefined;
@@ -29,62 +27,10 @@ let port = 0;
 const requests: string[] = [];
 const creators: LoopImageCreator[] = [];
 
-function packages(busybox: string): RpmSpec[] {
-  const simple = (name: string, extra: Partial<RpmSpec> = {}): RpmSpec => ({
-    name, install: [`mkdir -p $RPM_BUILD_ROOT/usr/share/${name}`, `echo ${name} > $RPM_BUILD_ROOT/usr/share/${name}/here`], files: [`/usr/share/${name}`], ...extra,
-  });
-  return [
-    {
-      // The image's shell and its users, as Fedora's filesystem/setup/bash packages give them.
-      name: "tbase", arch: "x86_64", tags: ["Provides: /bin/sh"],
-      install: [
-        "mkdir -p $RPM_BUILD_ROOT/usr/bin $RPM_BUILD_ROOT/bin $RPM_BUILD_ROOT/etc",
-        `cp ${busybox} $RPM_BUILD_ROOT/usr/bin/busybox`,
-        "ln -s ../usr/bin/busybox $RPM_BUILD_ROOT/bin/sh",
-        "for a in id cat mkdir; do ln -s busybox $RPM_BUILD_ROOT/usr/bin/$a; done",
-        `printf 'root:x:0:0:root:/root:/bin/sh\\ntuser:x:${TUSER}:${TUSER}::/:/bin/sh\\n' > $RPM_BUILD_ROOT/etc/passwd`,
-        `printf 'root:x:0:\\ntuser:x:${TUSER}:\\n' > $RPM_BUILD_ROOT/etc/group`,
-      ],
-      files: ["/usr/bin/*", "/bin/sh", "/etc/passwd", "/etc/group"],
-    },
-    {
-      name: "tapp", tags: ["Requires: tbase", "Requires(post): tbase", "Recommends: tweak"],
-      install: [
-        "mkdir -p $RPM_BUILD_ROOT/usr/share/doc/tapp $RPM_BUILD_ROOT/etc $RPM_BUILD_ROOT/usr/share/locale/de $RPM_BUILD_ROOT/usr/share/locale/fr",
-        "echo doc > $RPM_BUILD_ROOT/usr/share/doc/tapp/README",
-        "echo conf > $RPM_BUILD_ROOT/etc/tapp.conf",
-        "echo de > $RPM_BUILD_ROOT/usr/share/locale/de/tapp.mo",
-        "echo fr > $RPM_BUILD_ROOT/usr/share/locale/fr/tapp.mo",
-      ],
-      files: [
-        "%doc /usr/share/doc/tapp/README", `%attr(0640,tuser,tuser) /etc/tapp.conf`,
-        "%lang(de) /usr/share/locale/de/tapp.mo", "%lang(fr) /usr/share/locale/fr/tapp.mo",
-      ],
-      // Who the scriptlet ran as: its uid, and the user namespace's map (the host's root has "0 0 4294967295").
-      post: ["mkdir -p /var/lib/tapp", "id -u > /var/lib/tapp/post", "cat /proc/self/uid_map >> /var/lib/tapp/post"],
-    },
-    simple("tweak"), simple("ttool"), simple("tdefault"), simple("topt"), simple("textra"), simple("tenv"),
-  ];
-}
-
-const COMPS = {
-  groups: [
-    { id: "core", mandatory: ["tbase"] },
-    { id: "tools", mandatory: ["ttool"], default: ["tdefault"], optional: ["topt"] },
-    { id: "extras", default: ["textra"] },
-    { id: "envbase", mandatory: ["tenv"] },
-  ],
-  environments: [{ id: "base-env", groups: ["envbase", "extras"] }],
-};
-
 before(async () => {
   tmp = await makeTmp("dnf");
   await chmod(tmp, 0o755);
-  const busybox = join(debianPackage(BUSYBOX_CACHE, "busybox-static"), "bin/busybox");
-  await localRpmRepo(join(tmp, "repo"), tmp, packages(busybox), COMPS);
-  signed = await localRpmRepo(join(tmp, "signed"), tmp, [
-    { name: "tsigned", install: ["mkdir -p $RPM_BUILD_ROOT/usr/share/tsigned", "echo signed > $RPM_BUILD_ROOT/usr/share/tsigned/here"], files: ["/usr/share/tsigned"] },
-  ], undefined, true);
+  signed = await testRpmRepos(tmp);
   server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requests.push(path);
@@ -199,4 +145,53 @@ test("an unreachable repository is named with its URL", { timeout: 5 * 60_000 },
   await c.mount();
   await assert.rejects(c.install(), /repository gone \(http:\/\/127\.0\.0\.1:1\/gone\/\) cannot be read: .*check the URL/);
   await c.cleanup();
+});
+
+test("a re-opened dnf image installs what the new kickstart adds and removes what it drops, then configures and packages", { timeout: 10 * 60_000 }, async () => {
+  const c = creator(kickstart(PACKAGES).model, "dnf-reopen");
+  await c.mount();
+  await c.install();
+  await c.unmount();
+  // -@extras and tsigned gone: the environment's extras group comes in, tsigned goes.
+  c.setKickstart(kickstart("%packages --excludedocs\n@^base-env\n@tools --optional\n-tdefault\ntapp\n%end").model);
+  await c.mount();
+  await c.install();
+  const names = installed(c.instroot);
+  assert.ok(names.includes("textra"), `textra added: ${names.join(" ")}`);
+  assert.ok(!names.includes("tsigned"), `tsigned removed: ${names.join(" ")}`);
+  assert.ok(!existsSync(join(c.instroot, "usr/share/tsigned")));
+  await c.configure();
+  await c.unmount();
+  await c.package(join(tmp, "out-reopen"));
+  const image = join(tmp, "out-reopen", "dnf-reopen.img");
+  assert.ok(statSync(image).size > 0, "the image file is written");
+  await c.cleanup();
+});
+
+test("a dependency problem shows dnf's explanation; a package signed with another key is refused", { timeout: 5 * 60_000 }, async () => {
+  const c = creator(kickstart("%packages --nocore\ntapp\n-tbase\n%end").model, "dnf-deps");
+  await c.mount();
+  await assert.rejects(c.install(), (err: ImgcreateError) => {
+    assert.equal(err.code, "InvalidArgs");
+    assert.match(err.message, /dnf cannot install what %packages asks for: .*tbase.*tapp|tapp.*tbase/s);
+    return true;
+  });
+  await c.cleanup();
+  // The signed repository with an unrelated key (the apt test repository's kind: made here, signs nothing).
+  const other = join(tmp, "gnupg-other");
+  execFileSync("mkdir", ["-p", "-m", "700", other]);
+  const gpg = (...a: string[]) => execFileSync("gpg", ["--batch", "--quiet", "--homedir", other, ...a], { encoding: "utf8" });
+  gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "someone else <x@example.invalid>", "rsa2048", "sign", "never");
+  const wrongKey = gpg("--armor", "--export");
+  execFileSync("gpgconf", ["--homedir", other, "--kill", "gpg-agent"], { stdio: "ignore" });
+  const ks = join(tmp, "wrong.ks");
+  const keyPath = join(tmp, "wrong.asc");
+  const text = `part / --size=256\nrepo --name=local --baseurl=http://127.0.0.1:${port}/\nrepo --name=signed --baseurl=file://${join(tmp, "signed")}\n` +
+    `%addon org_imgcreate --backend=dnf --repo-key=signed:${keyPath}\n%end\n%packages\ntsigned\n%end\n`;
+  const { model } = parseKickstart(ks, { readFile: mapReader({ [ks]: text, [keyPath]: wrongKey }), cwd: tmp });
+  const w = creator(model, "dnf-wrong-key");
+  await w.mount();
+  await assert.rejects(w.install(), /signature check failed: .*--repo-key=REPO:FILE/);
+  assert.ok(!existsSync(join(w.instroot, "usr/share/tsigned")), "nothing of the refused package is installed");
+  await w.cleanup();
 });

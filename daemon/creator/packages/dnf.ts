@@ -233,6 +233,10 @@ export class DnfBackend implements PackageBackend {
   private explain(e: DriverEvent, request: DriverRequest, req: PackageRequest): ImgcreateError {
     if (e.event === "missing") return missingError(e.specs.map((s) => specOf(req, s.name)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
     if (e.event !== "error") return new ImgcreateError("Failed", "dnf failed");
+    // One line, and the user's words for the key files this build wrote.
+    let message = e.message.replace(/\s+/g, " ");
+    for (const r of request.repos) if (r.gpgkey) message = message.replaceAll(`file://${r.gpgkey}`, `the --repo-key of repo "${r.id}"`);
+    e = { ...e, message };
     switch (e.kind) {
       case "repo": {
         const r = request.repos.find((x) => x.id === e.repo);
