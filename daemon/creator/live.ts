@@ -70,9 +70,22 @@ export class LiveImageCreator extends LoopImageCreator {
     super(ks, name, opts.baseOn ? { ...opts, backend: new BaseOnBackend() } : opts);
     this.live = opts;
     // Fail at once, before any work, for what the kickstart or options cannot give a live image.
+    this.refuseDnf();
     if (!opts.baseOn) checkLiveKickstart(ks);
     checkVolumeLabel(this.fslabel);
     compressionArgs(opts.compression ?? "zstd", opts.compressionLevel);
+  }
+
+  /**
+   * A Fedora-style live image needs the target's kernel and dracut's dmsquash-live from its own
+   * repositories, laid out as they expect; nothing here has been built or booted that way yet.
+   */
+  private refuseDnf(): void {
+    if (this.backend.name !== "dnf") return;
+    throw new ImgcreateError(
+      "InvalidArgs",
+      "live images from RPM repositories (the dnf backend) are not built yet: build a loop image (--type loop) from this kickstart, or a live image from Debian repositories",
+    );
   }
 
   /**
@@ -89,6 +102,7 @@ export class LiveImageCreator extends LoopImageCreator {
 
   protected override async validate(): Promise<void> {
     await super.validate();
+    this.refuseDnf(); // again: SetKickstart may have changed the backend
     requireTools(liveTools(this.live.bootloader ?? "grub", !!this.live.baseOn));
   }
 

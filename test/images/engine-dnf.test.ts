@@ -195,3 +195,13 @@ test("a dependency problem shows dnf's explanation; a package signed with anothe
   assert.ok(!existsSync(join(w.instroot, "usr/share/tsigned")), "nothing of the refused package is installed");
   await w.cleanup();
 });
+
+test("a live image from RPM repositories is refused before anything is taken, saying what to build instead", async () => {
+  const { LiveImageCreator } = await import("../../daemon/creator/live.js");
+  assert.throws(() => new LiveImageCreator(kickstart(PACKAGES).model, "dnf-live", { workDir: join(tmp, "work-dnf-live"), cacheDir: join(tmp, "cache") }), (err: ImgcreateError) => {
+    assert.equal(err.code, "InvalidArgs");
+    assert.match(err.message, /live images from RPM repositories .* are not built yet: build a loop image \(--type loop\)/);
+    return true;
+  });
+  assert.ok(!existsSync(join(tmp, "work-dnf-live")), "nothing was made");
+});
