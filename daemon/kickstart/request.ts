@@ -20,6 +20,8 @@ export interface ModuleSpec {
   profile?: string;
   /** false: `module --disable`. */
   enabled: boolean;
+  /** `@name:stream[/profile]` in %packages installs the profile (the stream's default without one); the `module` command only enables. */
+  install?: boolean;
   file?: string;
   line?: number;
 }
@@ -58,7 +60,7 @@ export function requestFromKickstart(p: PackagesSection): PackageRequest {
     excludedGroups: p.excludedGroups.map(spec),
     modules: p.modules.map((m) => ({
       name: m.name, ...(m.stream !== undefined ? { stream: m.stream } : {}), ...(m.profile !== undefined ? { profile: m.profile } : {}),
-      enabled: m.enabled, file: m.file, line: m.line,
+      enabled: m.enabled, ...(m.source === "packages" ? { install: true } : {}), file: m.file, line: m.line,
     })),
     nocore: p.nocore,
     excludeDocs: p.excludedocs,

@@ -5,6 +5,8 @@
 //           by the image's user tuser, a %post that records the uid and uid_map it ran with
 //   ttool/tdefault/topt  the tools group's mandatory, default and optional packages
 //   textra  the extras group (default); tenv the envbase group; environment base-env = envbase + extras
+import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { debianPackage } from "./debian-package.js";
 import { localRpmRepo, type LocalRpmRepo, type RpmSpec } from "./local-rpm-repo.js";
@@ -68,4 +70,42 @@ export async function testRpmRepos(dir: string): Promise<LocalRpmRepo> {
   return localRpmRepo(join(dir, "signed"), dir, [
     { name: "tsigned", install: ["mkdir -p $RPM_BUILD_ROOT/usr/share/tsigned", "echo signed > $RPM_BUILD_ROOT/usr/share/tsigned/here"], files: ["/usr/share/tsigned"] },
   ], undefined, true);
+}
+
+/** modulemd for one module stream, tmod:1 (not a default stream), whose profile "default" installs tmodpkg. */
+const MODULES_YAML = `---
+document: modulemd
+version: 2
+data:
+  name: tmod
+  stream: "1"
+  version: 1
+  context: c0ffee42
+  arch: noarch
+  summary: a module stream for imgcreate's tests
+  description: a module stream for imgcreate's tests
+  license:
+    module: [MIT]
+  profiles:
+    default:
+      rpms: [tmodpkg]
+  artifacts:
+    rpms:
+      - tmodpkg-0:1.0-1.noarch
+...
+`;
+
+/**
+ * dir/modular: one package, tmodpkg, that only the module stream tmod:1 offers (dnf hides a modular
+ * package until its stream is enabled).
+ */
+export async function modularRpmRepo(dir: string): Promise<void> {
+  const repo = join(dir, "modular");
+  await localRpmRepo(repo, dir, [
+    { name: "tmodpkg", install: ["mkdir -p $RPM_BUILD_ROOT/usr/share/tmodpkg", "echo mod > $RPM_BUILD_ROOT/usr/share/tmodpkg/here"], files: ["/usr/share/tmodpkg"] },
+  ]);
+  const yaml = join(dir, "modules.yaml");
+  await writeFile(yaml, MODULES_YAML);
+  execFileSync("modifyrepo_c", ["--mdtype=modules", yaml, join(repo, "repodata")], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("chmod", ["-R", "a+rX,go-w", repo]);
 }

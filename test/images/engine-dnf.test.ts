@@ -14,7 +14,7 @@ import { LoopImageCreator } from "../../daemon/creator/index.js";
 import { ImgcreateError } from "../../daemon/errors.js";
 import { parseKickstart, mapReader } from "../../daemon/kickstart/index.js";
 import type { LocalRpmRepo } from "../helpers/local-rpm-repo.js";
-import { TUSER, testRpmRepos } from "../helpers/rpm-fixtures.js";
+import { TUSER, modularRpmRepo, testRpmRepos } from "../helpers/rpm-fixtures.js";
 import { assertNoLeaks } from "../helpers/leaks.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
@@ -204,4 +204,18 @@ test("a live image from RPM repositories is refused before anything is taken, sa
     return true;
   });
   assert.ok(!existsSync(join(tmp, "work-dnf-live")), "nothing was made");
+});
+
+test("a module stream: its package is hidden until %packages asks for @module:stream/profile, which installs that profile", { timeout: 5 * 60_000 }, async () => {
+  await modularRpmRepo(tmp);
+  const modular = `repo --name=modular --baseurl=file://${join(tmp, "modular")}`;
+  const hidden = creator(kickstart("%packages\ntapp\ntmodpkg\n%end", modular).model, "dnf-nomodule");
+  await hidden.mount();
+  await assert.rejects(hidden.install(), /dnf\.ks:9: no package or group "tmodpkg"/);
+  await hidden.cleanup();
+  const c = creator(kickstart("%packages\ntapp\n@tmod:1/default\n%end", modular).model, "dnf-module");
+  await c.mount();
+  await c.install();
+  assert.ok(installed(c.instroot).includes("tmodpkg"), "the profile's package was installed");
+  await c.cleanup();
 });

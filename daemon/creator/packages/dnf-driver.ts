@@ -39,8 +39,8 @@ export interface DriverRequest {
   environment: string | null;
   excludedGroups: string[];
   excludes: string[];
-  /** name:stream or name:stream/profile to enable (and install), or -name to disable. */
-  modules: string[];
+  /** Modules: enable `name:stream` (and install the profile, or the stream's default one), or disable. */
+  modules: ({ spec: string; install: boolean } | { disable: string })[];
   core: boolean;
   ignoreMissing: boolean;
   weakDeps: boolean;
@@ -157,16 +157,16 @@ for name in req["excludedGroups"]:
 
 try:
     mb = dnf.module.module_base.ModuleBase(base)
-    for spec in req["modules"]:
+    for m in req["modules"]:
         try:
-            if spec.startswith("-"):
-                mb.disable([spec[1:]])
+            if "disable" in m:
+                mb.disable([m["disable"]])
             else:
-                mb.enable([spec.split("/")[0]])
-                if "/" in spec:
-                    mb.install([spec])
+                mb.enable([m["spec"].split("/")[0]])
+                if m["install"]:
+                    mb.install([m["spec"]])
         except dnf.exceptions.MarkingErrors:
-            lost("module", spec)
+            lost("module", m.get("spec") or m.get("disable"))
 except dnf.exceptions.Error as e:
     fail("depsolve", e)
 

@@ -47,8 +47,11 @@ function specOf(req: PackageRequest, name: string): Spec {
   return all.find((s) => s.name === name || name.startsWith(`${s.name}:`)) ?? { name };
 }
 
-function moduleSpecs(req: PackageRequest): string[] {
-  return (req.modules ?? []).map((m) => (m.enabled ? `${m.name}:${m.stream ?? ""}${m.profile !== undefined ? "/" + m.profile : ""}` : `-${m.name}`));
+function moduleSpecs(req: PackageRequest): DriverRequest["modules"] {
+  return (req.modules ?? []).map((m) =>
+    m.enabled
+      ? { spec: `${m.name}${m.stream !== undefined ? ":" + m.stream : ""}${m.profile !== undefined ? "/" + m.profile : ""}`, install: m.install === true }
+      : { disable: m.name });
 }
 
 async function toolVersion(): Promise<string> {
