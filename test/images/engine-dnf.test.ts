@@ -219,3 +219,25 @@ test("a module stream: its package is hidden until %packages asks for @module:st
   assert.ok(installed(c.instroot).includes("tmodpkg"), "the profile's package was installed");
   await c.cleanup();
 });
+
+test("the cache of installed roots: the same dnf request hits, a changed package set misses", { timeout: 10 * 60_000 }, async () => {
+  const build = async (name: string, packagesSection: string) => {
+    const c = new LoopImageCreator(kickstart(packagesSection).model, name, {
+      workDir: join(tmp, `work-${name}`), cacheDir: join(tmp, "cache"), rootCache: { dir: join(tmp, "roots"), maxBytes: 2 ** 30 },
+    });
+    creators.push(c);
+    const log: string[] = [];
+    c.on("log", (e) => log.push(e.line));
+    await c.mount();
+    await c.install();
+    const names = installed(c.instroot);
+    await c.cleanup();
+    return { hit: log.some((l) => /installed root cache hit/.test(l)), names };
+  };
+  const first = await build("dnf-cache-1", PACKAGES);
+  const second = await build("dnf-cache-2", PACKAGES);
+  const other = await build("dnf-cache-3", PACKAGES.replace("tsigned\n", ""));
+  assert.deepEqual([first.hit, second.hit, other.hit], [false, true, false]);
+  assert.deepEqual(second.names, first.names, "the hit has the cold install's packages");
+  assert.ok(!other.names.includes("tsigned"));
+});

@@ -95,8 +95,9 @@ export class DnfBackend implements PackageBackend {
       const add = (label: string, v: string) => h.update(`${label}\0${v.length}\0`).update(v);
       add("backend", `dnf ${await toolVersion()}`);
       add("driver", DNF_DRIVER);
-      const { root: _r, cachedir: _c, logdir: _l, ...what } = request;
-      add("request", JSON.stringify({ ...what, keys: [...b.repos.keys.entries()] }));
+      // Without this build's own paths (its key files are named by their text instead).
+      const { root: _r, cachedir: _c, logdir: _l, repos: _p, ...what } = request;
+      add("request", JSON.stringify({ ...what, repos: b.repos.repos, keys: [...b.repos.keys.entries()] }));
       add("packages", done.packages.join("\n"));
       return {
         key: h.digest("hex"),
