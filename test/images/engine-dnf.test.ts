@@ -34,6 +34,7 @@ before(async () => {
   server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requests.push(path);
+    if (path === "/mirrorlist") return res.end(`# the repository's mirrors\nhttp://127.0.0.1:${port}/\n`);
     readFile(join(tmp, "repo", path.replace(/\.\.+/g, ""))).then(
       (body) => res.end(body),
       () => { res.statusCode = 404; res.end(); },
@@ -51,12 +52,12 @@ after(async () => {
   assertNoLeaks({ tmp: false });
 });
 
-function kickstart(packagesSection: string, extraRepos = ""): { model: ReturnType<typeof parseKickstart>["model"]; ks: string } {
+function kickstart(packagesSection: string, extraRepos = "", local = `repo --name=local --baseurl=http://127.0.0.1:${port}/`): { model: ReturnType<typeof parseKickstart>["model"]; ks: string } {
   const ks = join(tmp, "dnf.ks");
   const keyPath = join(tmp, "signed.asc"); // as the client sends it: the daemon never opens it
   const text = [
     "part / --size=256",
-    `repo --name=local --baseurl=http://127.0.0.1:${port}/`,
+    local,
     `repo --name=signed --baseurl=file://${join(tmp, "signed")} --install`,
     extraRepos,
     `%addon org_imgcreate --backend=dnf --repo-key=signed:${keyPath}`,
@@ -240,4 +241,17 @@ test("the cache of installed roots: the same dnf request hits, a changed package
   assert.deepEqual([first.hit, second.hit, other.hit], [false, true, false]);
   assert.deepEqual(second.names, first.names, "the hit has the cold install's packages");
   assert.ok(!other.names.includes("tsigned"));
+});
+
+test("the url command with a mirror list is the first repository; --exclude-weakdeps leaves the weak dependency out", { timeout: 5 * 60_000 }, async () => {
+  const before = requests.length;
+  const { model } = kickstart("%packages --exclude-weakdeps\ntapp\n%end", "", `url --mirrorlist=http://127.0.0.1:${port}/mirrorlist`);
+  const c = creator(model, "dnf-url");
+  await c.mount();
+  await c.install();
+  assert.equal(requests[before], "/mirrorlist", "dnf asked for the mirror list first");
+  const names = installed(c.instroot);
+  assert.ok(names.includes("tapp") && names.includes("tbase"), names.join(" "));
+  assert.ok(!names.includes("tweak"), `no weak dependency: ${names.join(" ")}`);
+  await c.cleanup();
 });
