@@ -1,7 +1,7 @@
 // Line source for the parser: a stack of files, so %include splices another file's lines in place
 // while every line keeps its real file and line number.
 
-import * as path from "node:path";
+import * as path from "./posix-path.js";
 
 export type ReadFile = (absPath: string) => string | undefined;
 
@@ -44,13 +44,13 @@ export class LineReader {
 
   /** Absolute path for a name as written, against cwd. */
   absolute(p: string): string {
-    return path.posix.resolve(this.cwd, p);
+    return path.resolve(this.cwd, p);
   }
 
   /** How a file is shown in messages: relative to cwd when below it, else absolute. */
   display(abs: string): string {
     // Relative to cwd unless that climbs more than two directories up.
-    const rel = path.posix.relative(this.cwd, abs);
+    const rel = path.relative(this.cwd, abs);
     return rel !== "" && !rel.startsWith("../../../") ? rel : abs;
   }
 
@@ -89,8 +89,8 @@ export class LineReader {
    * header): relative to cwd first, then to that file's directory.
    */
   candidatesFrom(name: string, fromAbs: string | undefined): string[] {
-    const first = path.posix.resolve(this.cwd, name);
-    const second = fromAbs ? path.posix.resolve(path.posix.dirname(fromAbs), name) : first;
+    const first = path.resolve(this.cwd, name);
+    const second = fromAbs ? path.resolve(path.dirname(fromAbs), name) : first;
     return first === second ? [first] : [first, second];
   }
 }
