@@ -51,9 +51,4 @@ export function readKickstart(path: string, version?: string): ReadKickstart {
   return { path, where: { "kickstart-path": resolve(path), cwd }, text, includes, warnings: diagnostics.filter((d) => d.severity === "warning").map((d) => formatDiag(d)) };
 }
 
-/** The image name livecd-creator would pick: the kickstart's base name without .ks / .cfg. */
-export function defaultName(path: string): string {
-  const base = path.split("/").pop() ?? "image";
-  return base.replace(/\.(ks|cfg)$/i, "").replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || "image";
-}
-
+export { defaultName } from "../daemon/kickstart/image-name.js";

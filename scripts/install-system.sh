@@ -37,6 +37,11 @@ busconf=/usr/share/dbus-1/system.d/org.imgcreate.ImageCreator1.conf
 policy=/usr/share/polkit-1/actions/org.imgcreate.policy
 rules=/etc/polkit-1/rules.d/50-imgcreate.rules
 tmpfiles=/usr/lib/tmpfiles.d/imgcreated.conf
+# The GNOME frontend (imgcreate-gtk): launcher, desktop entry, icon, AppStream metainfo.
+gtk_link=$prefix/bin/imgcreate-gtk
+desktop=$prefix/share/applications/org.imgcreate.Gtk.desktop
+icon=$prefix/share/icons/hicolor/scalable/apps/org.imgcreate.Gtk.svg
+metainfo=$prefix/share/metainfo/org.imgcreate.Gtk.metainfo.xml
 
 # systemd is the init system only when /run/systemd/system exists (sd_booted()'s test).
 systemd_running() { [ -z "$destdir" ] && [ -d /run/systemd/system ]; }
@@ -58,6 +63,10 @@ do_install() {
   mkdir -p "$destdir$prefix/sbin" "$destdir$prefix/bin"
   ln -sfn "$src/bin/imgcreated" "$destdir$sbin_link"
   ln -sfn "$src/bin/imgcreate" "$destdir$bin_link"
+  ln -sfn "$src/bin/imgcreate-gtk" "$destdir$gtk_link"
+  put 0644 gtk/data/org.imgcreate.Gtk.desktop "$desktop"
+  put 0644 gtk/data/org.imgcreate.Gtk.svg "$icon"
+  put 0644 gtk/data/org.imgcreate.Gtk.metainfo.xml "$metainfo"
   put_with_prefix 0644 systemd/imgcreated.service "$unitdir/imgcreated.service"
   put_with_prefix 0644 systemd/org.imgcreate.ImageCreator1.service "$activation"
   put 0644 systemd/org.imgcreate.ImageCreator1.conf "$busconf"
@@ -88,7 +97,8 @@ do_install() {
 do_uninstall() {
   if systemd_running; then systemctl stop imgcreated.service 2>/dev/null || true; fi
   rm -f "$destdir$sbin_link" "$destdir$bin_link" "$destdir$unitdir/imgcreated.service" \
-    "$destdir$activation" "$destdir$busconf" "$destdir$policy" "$destdir$tmpfiles"
+    "$destdir$activation" "$destdir$busconf" "$destdir$policy" "$destdir$tmpfiles" \
+    "$destdir$gtk_link" "$destdir$desktop" "$destdir$icon" "$destdir$metainfo"
   # The rules file is the admin's once installed: remove it only if it is still our example.
   if [ -f "$destdir$rules" ] && cmp -s "$destdir$rules" polkit/org.imgcreate.rules.example; then
     rm -f "$destdir$rules"

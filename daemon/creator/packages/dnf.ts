@@ -214,6 +214,8 @@ export class DnfBackend implements PackageBackend {
       if (!line.startsWith(DNF_EVENT)) return ctx.log("debug", line);
       const e = JSON.parse(line.slice(DNF_EVENT.length)) as DriverEvent;
       if (e.event === "progress") {
+        // Each package step is a log line too: progress events are thinned out on their way to clients.
+        if (inSandbox && /^(installing|removing|running scriptlets of) /.test(e.message)) ctx.log("info", e.message);
         ctx.progress({ fraction: inSandbox ? Math.max(e.fraction, 0.3) : e.fraction, message: e.message, ...(e.bytes !== undefined ? { bytes: e.bytes } : {}) });
       } else if (e.event === "log") ctx.log(e.level, e.message);
       else if (e.event === "done") done = e;

@@ -1,0 +1,213 @@
+// imgcreate-gtk, the GNOME frontend, driven as a person would drive it: under Xvfb with the real
+// daemon, bus and polkitd, alice opens a kickstart with the app, picks "Disk image", presses Build
+// and watches her session go through the stages; the test reads what the window shows through the
+// accessibility tree (AT-SPI, test/helpers/a11y.py) and keeps a screenshot of each screen under
+// test-artifacts/gtk/. A kickstart with an error shows FILE:LINE in the window; bob, who may not
+// build and has no polkit agent, sees the refusal as a sentence.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startHarness, PROJECT_ROOT, type Harness } from "../helpers/harness.js";
+import { userDir, writeSmallKs, writeUserFile } from "./client-cli.js";
+
+const APP = join(PROJECT_ROOT, "bin/imgcreate-gtk");
+const A11Y = join(PROJECT_ROOT, "test/helpers/a11y.py");
+const SHOTS = join(PROJECT_ROOT, "test-artifacts/gtk");
+const skip = existsSync("/usr/bin/gjs") && existsSync("/usr/bin/Xvfb") ? false : "needs gjs and Xvfb (scripts/setup.sh installs them)";
+
+interface A11yNode {
+  role: string;
+  name: string;
+  sensitive: boolean;
+  value?: number;
+  children?: A11yNode[];
+}
+
+const flat = (n: A11yNode): A11yNode[] => [n, ...(n.children ?? []).flatMap(flat)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An X server without a screen and a session bus for one user: one process group, stopped as one. */
+class Desktop {
+  private constructor(
+    readonly user: "alice" | "bob",
+    readonly env: Record<string, string>,
+    private readonly child: ChildProcess,
+    private readonly pgid: number,
+  ) {}
+
+  static async start(h: Harness, user: "alice" | "bob", dir: string): Promise<Desktop> {
+    let display = 90;
+    while (existsSync(`/tmp/.X11-unix/X${display}`) || existsSync(`/tmp/.X${display}-lock`)) display++;
+    const bus = join(dir, "session-bus");
+    const script = `echo $$; Xvfb :${display} -screen 0 1100x900x24 -nolisten tcp -ac 2>/dev/null &
+      dbus-daemon --session --address=unix:path=${bus} --nofork --nopidfile 2>/dev/null & wait`;
+    const child = spawn("runuser", ["-u", user, "--", "setsid", "-w", "sh", "-c", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const pgid = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once("exit", () => reject(new Error("the desktop script ended at once")));
+    });
+    for (let i = 0; i < 100 && !(existsSync(`/tmp/.X11-unix/X${display}`) && existsSync(bus)); i++) await sleep(100);
+    const env = {
+      DISPLAY: `:${display}`, DBUS_SESSION_BUS_ADDRESS: `unix:path=${bus}`, DBUS_SYSTEM_BUS_ADDRESS: h.busAddress,
+      GSETTINGS_BACKEND: "memory", LANG: "C.UTF-8", NO_AT_BRIDGE: "0",
+    };
+    return new Desktop(user, env, child, pgid);
+  }
+
+  /** Everything the desktop started (X, the buses, AT-SPI's helpers they activated) ends with its group. */
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((r) => (this.child.exitCode !== null ? r() : this.child.once("exit", () => r())));
+    for (const sig of ["SIGTERM", "SIGKILL"] as const) {
+      try {
+        process.kill(-this.pgid, sig);
+      } catch {
+        break; // the group is gone
+      }
+      await Promise.race([exited, sleep(3000)]);
+    }
+  }
+
+  screenshot(h: Harness, name: string): Promise<unknown> {
+    mkdirSync(SHOTS, { recursive: true });
+    return h.runAs("root", "import", ["-display", this.env.DISPLAY!, "-window", "root", join(SHOTS, `${name}.png`)], { timeoutMs: 20_000 });
+  }
+}
+
+/** Processes of a user still running (there must be none after a test). */
+function processesOf(uid: number): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (statSync(`/proc/${d}`).uid !== uid) continue;
+      out.push(`${d} ${readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ").trim()}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+let h: Harness;
+let home = "";
+const desktops: Desktop[] = [];
+const apps: ChildProcess[] = [];
+
+before(async () => {
+  if (skip) return;
+  h = await startHarness({ daemon: true });
+  home = userDir(h, "alice", "gtk");
+  writeSmallKs(home, "small.ks");
+  writeUserFile(join(home, "broken.ks"), "lang C.UTF-8\ntimezone UTC\nfrobnicate --now\n");
+});
+
+after(async () => {
+  if (skip) return;
+  for (const a of apps) await h.stopSpawned(a);
+  for (const d of desktops) await d.stop();
+  const left = [h.users.alice.uid, h.users.bob.uid].flatMap(processesOf);
+  await h.stop({ assertNoLeaks: true });
+  assert.deepEqual(left, [], "no process of the test users is left");
+});
+
+async function startApp(d: Desktop, cwd: string, args: string[]): Promise<ChildProcess> {
+  const app = h.spawnAs(d.user, APP, args, { env: d.env, cwd });
+  apps.push(app);
+  let stderr = "";
+  app.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  app.stdout!.resume();
+  // Until the window is in the accessibility tree.
+  for (let i = 0; i < 150; i++) {
+    if ((await dump(d).catch(() => undefined)) !== undefined) return app;
+    if (app.exitCode !== null) break;
+    await sleep(200);
+  }
+  throw new Error(`imgcreate-gtk did not show a window: ${stderr}`);
+}
+
+async function dump(d: Desktop): Promise<A11yNode[]> {
+  const r = await h.runAs(d.user, "/usr/bin/python3", [A11Y, "imgcreate-gtk", "dump"], { env: d.env, timeoutMs: 20_000 });
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  return flat(JSON.parse(r.stdout) as A11yNode);
+}
+
+async function click(d: Desktop, role: string, name: string): Promise<void> {
+  const r = await h.runAs(d.user, "/usr/bin/python3", [A11Y, "imgcreate-gtk", "click", role, name], { env: d.env, timeoutMs: 20_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+}
+
+async function waitFor(d: Desktop, what: string, ok: (nodes: A11yNode[]) => boolean, timeoutMs: number, each?: (nodes: A11yNode[]) => void): Promise<A11yNode[]> {
+  const end = Date.now() + timeoutMs;
+  let last: A11yNode[] = [];
+  while (Date.now() < end) {
+    last = await dump(d);
+    each?.(last);
+    if (ok(last)) return last;
+    await sleep(300);
+  }
+  throw new Error(`the window never showed ${what}; it shows: ${last.map((n) => `${n.role} "${n.name}"`).join(", ")}`);
+}
+
+const labels = (nodes: A11yNode[]) => nodes.filter((n) => n.role === "label").map((n) => n.name);
+
+test("alice builds a disk image from the window: stages, a moving progress bar, the artifact hers, Close removes the session", { skip, timeout: 900_000 }, async () => {
+  const d = await Desktop.start(h, "alice", home);
+  desktops.push(d);
+  const app = await startApp(d, home, [join(home, "small.ks")]);
+  let nodes = await waitFor(d, "the Build button", (n) => n.some((x) => x.role === "push button" && x.name === "Build" && x.sensitive), 30_000);
+  assert.ok(labels(nodes).includes(join(home, "small.ks")), "New build shows the chosen kickstart");
+  assert.ok(nodes.some((n) => n.role === "text" && (n as { text?: string }).text === "small"), "the image name defaults to the kickstart's");
+  await click(d, "toggle button", "Disk image");
+  await d.screenshot(h, "1-new-build");
+  await click(d, "push button", "Build");
+
+  const fractions: number[] = [];
+  const states = new Set<string>();
+  let shotDuringBuild = false;
+  nodes = await waitFor(d, "a packaged session with its artifact", (n) => labels(n).some((l) => l.startsWith("Written: ")), 840_000, (n) => {
+    for (const l of labels(n)) if (l.startsWith("State: ")) states.add(l);
+    for (const b of n.filter((x) => x.role === "progress bar" && typeof x.value === "number")) fractions.push(b.value!);
+    if (!shotDuringBuild && fractions.some((f) => f > 0.2)) {
+      shotDuringBuild = true;
+      void d.screenshot(h, "2-building");
+    }
+  });
+  await d.screenshot(h, "3-done");
+  assert.ok(labels(nodes).includes("State: packaged"), labels(nodes).join(" | "));
+  assert.ok([...states].some((s) => / — install running$/.test(s)), `the install stage was shown running: ${[...states].join(", ")}`);
+  assert.ok(fractions.some((f) => f > 0) && new Set(fractions).size > 2, `the progress bar moved: ${fractions.join(" ")}`);
+  const artifact = join(home, "small.img");
+  assert.ok(labels(nodes).includes(`Written: ${artifact}`), labels(nodes).join(" | "));
+  assert.equal(statSync(artifact).uid, h.users.alice.uid, "the image belongs to alice");
+
+  await click(d, "push button", "Close session");
+  await waitFor(d, "the empty list", (n) => labels(n).some((l) => l.startsWith("No sessions yet")), 60_000);
+  await h.stopSpawned(app);
+});
+
+test("a kickstart with an error shows FILE:LINE in the window and cannot be built", { skip, timeout: 120_000 }, async () => {
+  const d = desktops[0] ?? (await Desktop.start(h, "alice", home));
+  if (!desktops.includes(d)) desktops.push(d);
+  const app = await startApp(d, home, [join(home, "broken.ks")]);
+  const nodes = await waitFor(d, "the kickstart's error", (n) => labels(n).some((l) => /broken\.ks:3: error: .*frobnicate/.test(l)), 30_000);
+  assert.equal(nodes.find((n) => n.role === "push button" && n.name === "Build")?.sensitive, false, "Build is not offered");
+  await d.screenshot(h, "4-kickstart-error");
+  await h.stopSpawned(app);
+});
+
+test("bob, who may not build and has no polkit agent, is told so in a sentence", { skip, timeout: 120_000 }, async () => {
+  const bobHome = userDir(h, "bob", "gtk-bob");
+  writeSmallKs(bobHome, "small.ks");
+  const d = await Desktop.start(h, "bob", bobHome);
+  desktops.push(d);
+  const app = await startApp(d, bobHome, [join(bobHome, "small.ks")]);
+  await waitFor(d, "the Build button", (n) => n.some((x) => x.role === "push button" && x.name === "Build" && x.sensitive), 30_000);
+  await click(d, "push button", "Build");
+  const nodes = await waitFor(d, "the refusal", (n) => labels(n).some((l) => l.startsWith("Not allowed: ")), 30_000);
+  const refusal = labels(nodes).find((l) => l.startsWith("Not allowed: "))!;
+  assert.doesNotMatch(refusal, /\n\s+at |GDBus\.Error/, "a sentence, not a trace");
+  await d.screenshot(h, "5-refused");
+  await h.stopSpawned(app);
+});
