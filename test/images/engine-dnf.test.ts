@@ -144,7 +144,7 @@ test("an unreachable repository is named with its URL", { timeout: 5 * 60_000 },
   const { model } = kickstart("%packages\ntapp\n%end", "repo --name=gone --baseurl=http://127.0.0.1:1/gone/");
   const c = creator(model, "dnf-gone");
   await c.mount();
-  await assert.rejects(c.install(), /repository gone \(http:\/\/127\.0\.0\.1:1\/gone\/\) cannot be read: .*check the URL/);
+  await assert.rejects(c.install(), / dnf\.ks:4: repository gone \(http:\/\/127\.0\.0\.1:1\/gone\/\) cannot be read: .*check the URL/);
   await c.cleanup();
 });
 

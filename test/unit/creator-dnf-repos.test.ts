@@ -43,7 +43,7 @@ repo --name=mirrored --mirrorlist=https://example.invalid/mirrorlist?arch=$basea
   assert.deepEqual(r.repos.map((x) => x.id), ["anaconda", "updates", "mirrored"]);
   assert.deepEqual(r.repos[1], {
     id: "updates", baseurl: "https://example.invalid/updates/$basearch/", cost: 50, includepkgs: ["a", "b*"], excludepkgs: ["c"],
-    proxy: "http://proxy.invalid:3128", sslverify: false,
+    proxy: "http://proxy.invalid:3128", sslverify: false, where: "f.ks:2",
   });
   assert.equal(r.repos[2]!.mirrorlist, "https://example.invalid/mirrorlist?arch=$basearch");
   assert.deepEqual([...r.keys.keys()], ["updates"]);

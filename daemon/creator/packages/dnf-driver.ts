@@ -25,6 +25,8 @@ export interface DriverRepo {
   sslverify: boolean;
   /** A key file (armored) to check this repository's packages with; none: no signature check. */
   gpgkey?: string;
+  /** FILE:LINE of its kickstart line, for messages (the driver does not read it). */
+  where?: string;
 }
 
 export interface DriverRequest {

@@ -64,6 +64,7 @@ export async function dnfRepos(cfg: RepoConfig): Promise<DnfRepos> {
       excludepkgs: r.excludepkgs,
       ...(r.proxy !== undefined ? { proxy: r.proxy } : {}),
       sslverify: !r.noverifyssl,
+      ...(r.file !== undefined ? { where: at(r) } : {}),
     });
   }
   const unknown = [...keys.keys()].find((name) => !cfg.repos.some((r) => r.name === name));

@@ -97,7 +97,8 @@ export class DnfBackend implements PackageBackend {
       add("driver", DNF_DRIVER);
       // Without this build's own paths (its key files are named by their text instead).
       const { root: _r, cachedir: _c, logdir: _l, repos: _p, ...what } = request;
-      add("request", JSON.stringify({ ...what, repos: b.repos.repos, keys: [...b.repos.keys.entries()] }));
+      const unplaced = b.repos.repos.map(({ where: _w, ...r }) => r); // not where they are written
+      add("request", JSON.stringify({ ...what, repos: unplaced, keys: [...b.repos.keys.entries()] }));
       add("packages", done.packages.join("\n"));
       return {
         key: h.digest("hex"),
@@ -247,7 +248,8 @@ export class DnfBackend implements PackageBackend {
       case "repo": {
         const r = request.repos.find((x) => x.id === e.repo);
         const url = r ? (r.baseurl ?? r.mirrorlist ?? r.metalink) : undefined;
-        return new ImgcreateError("Failed", `repository ${e.repo ?? "?"}${url ? ` (${url})` : ""} cannot be read: ${e.message}; check the URL and that this machine reaches it`, { repo: e.repo, url });
+        const at = r?.where ? `${r.where}: ` : "";
+        return new ImgcreateError("Failed", `${at}repository ${e.repo ?? "?"}${url ? ` (${url})` : ""} cannot be read: ${e.message}; check the URL and that this machine reaches it`, { repo: e.repo, url });
       }
       case "depsolve":
         return new ImgcreateError("InvalidArgs", `dnf cannot install what %packages asks for: ${e.message}`);
