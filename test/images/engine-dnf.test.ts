@@ -255,3 +255,15 @@ test("the url command with a mirror list is the first repository; --exclude-weak
   assert.ok(!names.includes("tweak"), `no weak dependency: ${names.join(" ")}`);
   await c.cleanup();
 });
+
+test("two dnf installs at once share the package cache: both complete with the same packages", { timeout: 10 * 60_000 }, async () => {
+  const cache = join(tmp, "cache-concurrent"); // cold: both want to fill it at the same time
+  const one = new LoopImageCreator(kickstart(PACKAGES).model, "dnf-par-1", { workDir: join(tmp, "work-dnf-par-1"), cacheDir: cache });
+  const two = new LoopImageCreator(kickstart(PACKAGES).model, "dnf-par-2", { workDir: join(tmp, "work-dnf-par-2"), cacheDir: cache });
+  creators.push(one, two);
+  await Promise.all([one.mount(), two.mount()]);
+  await Promise.all([one.install(), two.install()]);
+  assert.deepEqual(installed(one.instroot), installed(two.instroot));
+  assert.ok(installed(one.instroot).includes("tapp"));
+  await Promise.all([one.cleanup(), two.cleanup()]);
+});
