@@ -198,7 +198,7 @@ export class LoopImageCreator extends ImageCreator {
     await rm(this.imagePath, { force: true });
     const how = await copyImage(image, this.imagePath, signal);
     await chmod(this.imagePath, 0o600);
-    if (relabel) await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
+    if (relabel) await this.relabel(signal);
     if (wasMounted) await this.attachAndMount();
     return how;
   }
@@ -213,10 +213,38 @@ export class LoopImageCreator extends ImageCreator {
   protected override async adoptImage(exported: (to: string) => Promise<string>, mount: boolean, signal: AbortSignal): Promise<string> {
     const { value: how } = await this.journal.take("file", { path: this.imagePath }, () => exported(this.imagePath));
     await chmod(this.imagePath, 0o600);
-    await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
+    await this.relabel(signal);
     await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
     if (mount) await this.attachAndMount();
     return how;
+  }
+
+  /**
+   * Gives the image file (a copy of another image) this image's label and a new UUID. A copy of a
+   * mounted xfs, though frozen for the copy, still has its log to replay, and xfs_admin will not change
+   * the UUID of such a filesystem (it says so and exits 0): mounting the copy once (nouuid, since its
+   * source may be mounted) replays the log first.
+   */
+  private async relabel(signal: AbortSignal): Promise<void> {
+    if (this.rootFs.fstype === "xfs") await this.replayLog();
+    await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
+  }
+
+  private async replayLog(): Promise<void> {
+    const dir = join(this.workDir, "log-replay");
+    const d = await this.journal.take("file", { path: dir }, () => mkdir(dir));
+    try {
+      const l = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
+      this.journal.note(l.id, { device: l.value });
+      try {
+        const m = await this.journal.take("mount", { path: dir }, () => mounts.mount(l.value, dir, { type: "xfs", options: "nouuid" }));
+        await this.journal.release(m.id);
+      } finally {
+        await this.journal.release(l.id);
+      }
+    } finally {
+      await this.journal.release(d.id);
+    }
   }
 
   /** Hands store() the image file while the filesystem is frozen: clean and unchanging, though still mounted. */

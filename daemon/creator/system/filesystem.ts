@@ -54,9 +54,15 @@ export function fsType(name: string): FsType {
   return t;
 }
 
-/** Gives an unmounted filesystem image (a copy of another) its own label and UUID. */
+/** Gives an unmounted filesystem image (a copy of another) its own label and UUID, and checks that it has a new UUID. */
 export async function relabelFilesystem(file: string, fstype: string, label: string, opts: RunOptions = {}): Promise<void> {
+  const uuid = async () => (await run(["blkid", "--probe", "--match-tag", "UUID", "--output", "value", file], opts)).stdout.trim();
+  const before = await uuid();
   for (const { argv, okCodes } of fsType(fstype).relabel(file, label)) await run(argv, { ...opts, ...(okCodes ? { okCodes } : {}) });
+  // Some tools (xfs_admin) print their refusal and exit 0: the UUID itself says whether it worked.
+  if ((await uuid()) === before) {
+    throw new ImgcreateError("Failed", `the copy of the ${fstype} image could not be given a new UUID (it would clash with its source's); please report this with the kickstart`, { fstype });
+  }
 }
 
 /** Creates a sparse file of sizeMiB and a filesystem in it (no loop device needed for that). */
