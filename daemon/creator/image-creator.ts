@@ -180,7 +180,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     throw new ImgcreateError("Failed", "this image type has no image file to checkpoint or clone");
   }
 
-  /** A checkpoint of the mounted image in constant time (device-mapper), or undefined where there is none. */
+  /** A checkpoint of the image in constant time (device-mapper), or undefined where there is none (then it is copied). */
   protected async snapshotImage(_dir: string, _signal: AbortSignal): Promise<string | undefined> {
     return undefined;
   }
@@ -567,7 +567,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     await this.onImage(`checkpoint ${name}`, signal, async (s) => {
       const meta: CheckpointMeta = { name, state: this._state, mounted: this.mounted, createdAt: Date.now(), ...(this.installedRequest ? { installed: this.installedRequest } : {}) };
       await this.checkpoints.save(meta, async (dir) => {
-        const snapshot = this.mounted ? await this.snapshotImage(dir, s) : undefined;
+        const snapshot = await this.snapshotImage(dir, s);
         meta.kind = snapshot ? "dm" : "copy";
         how = snapshot ?? (await this.exportImage(join(dir, "image"), s));
         await this.saveExtras(dir);

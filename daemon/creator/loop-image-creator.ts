@@ -107,13 +107,39 @@ export class LoopImageCreator extends ImageCreator {
     this.journal.note(id, { device: dev });
     this.loopId = id;
     let root = dev;
-    if (this.opts.deviceMapper ?? dm.available()) {
-      this.dmRoot = new DmRoot(this.journal, this.opts.owner ?? createHash("sha256").update(this.workDir).digest("hex").slice(0, 12));
+    if (this.useDm()) {
+      this.dmRoot = new DmRoot(this.journal, this.dmOwner());
       root = await this.dmRoot.open(dev, await this.dmCheckpoints());
     }
     this.progress("mount", { fraction: 0.6, message: `mounting ${root} on the install root` });
     this.rootDevice = root;
     await this.mountRoot(root);
+  }
+
+  private useDm(): boolean {
+    return this.opts.deviceMapper ?? dm.available();
+  }
+
+  /** Whose tables these are (imgcreate-<owner>-...): the session's id in the daemon. */
+  private dmOwner(): string {
+    return this.opts.owner ?? createHash("sha256").update(this.workDir).digest("hex").slice(0, 12);
+  }
+
+  /**
+   * The unmounted image under its origin table for fn, with its checkpoints' snapshots set up again,
+   * all taken down afterwards: an unmounted image is checkpointed and rolled back in constant time too.
+   */
+  private async withDmOrigin<T>(fn: (root: DmRoot) => Promise<T>): Promise<T> {
+    const l = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
+    this.journal.note(l.id, { device: l.value });
+    const root = new DmRoot(this.journal, this.dmOwner());
+    try {
+      await root.open(l.value, await this.dmCheckpoints());
+      return await fn(root);
+    } finally {
+      await root.close();
+      await this.journal.release(l.id);
+    }
   }
 
   private async mountRoot(dev: string): Promise<void> {
@@ -140,6 +166,10 @@ export class LoopImageCreator extends ImageCreator {
    * meanwhile); a copy replaces the image (same label and UUID: it is this image's own past).
    */
   protected override async rollbackImage(dir: string, meta: CheckpointMeta, signal: AbortSignal): Promise<string> {
+    if (meta.kind === "dm" && !this.dmRoot && this.mountId === undefined && this.useDm()) {
+      await this.withDmOrigin((root) => root.rollback(meta.name, join(dir, "cow"), signal));
+      return "device-mapper merge";
+    }
     if (meta.kind === "dm") {
       if (!this.dmRoot?.has(meta.name)) throw new ImgcreateError("InvalidState", `checkpoint "${meta.name}" is a device-mapper snapshot that is not set up: mount the session first`);
       await run(["sync", "--file-system", this.instroot]);
@@ -162,11 +192,17 @@ export class LoopImageCreator extends ImageCreator {
 
   /**
    * A checkpoint in constant time: a device-mapper snapshot of the mounted root, the filesystem frozen
-   * meanwhile. Where the kernel cannot make one (no dm-snapshot target it may load), undefined: the
+   * meanwhile (of an unmounted image: its origin set up for that moment). Where the kernel cannot make one (no dm-snapshot target it may load), undefined: the
    * checkpoint is a copy instead, and says so.
    */
   protected override async snapshotImage(dir: string, _signal: AbortSignal): Promise<string | undefined> {
-    if (!this.dmRoot) return undefined;
+    if (!this.dmRoot) {
+      if (this.mountId !== undefined || !this.useDm()) return undefined;
+      return this.withDmOrigin(async (root) => {
+        await root.checkpoint(basename(dir), join(dir, "cow"));
+        return "device-mapper snapshot";
+      }).catch(() => undefined);
+    }
     await run(["sync", "--file-system", this.instroot]);
     const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
     try {
