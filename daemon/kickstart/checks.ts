@@ -61,7 +61,42 @@ export function checkCommand(key: string, name: string, args: Args, seen: string
 }
 
 /** Commands whose arguments are passed through as written (pykickstart keeps their raw line). */
-export const RAW_ARGUMENT_COMMANDS = new Set(["authselect", "authconfig"]);
+export const RAW_ARGUMENT_COMMANDS = new Set(["authselect", "authconfig", "realm"]);
+
+/** The options `realm join` takes (true: it needs a value), as pykickstart reads them with getopt. */
+const REALM_JOIN_OPTIONS: Record<string, boolean> = {
+  "client-software": true, "server-software": true, "membership-software": true, "one-time-password": true, "no-password": false, "computer-ou": true,
+};
+
+/**
+ * What is wrong with `realm ARGS`: only `join`, getopt's long options (a unique prefix is enough; a value
+ * after "=" or as the next word; options end at the first other word), then exactly one realm.
+ */
+export function realmProblem(args: string[]): string | undefined {
+  if (args.length === 0) return "realm needs arguments: realm join [OPTIONS] DOMAIN";
+  if (args[0] !== "join") return `realm can only join (realm join [OPTIONS] DOMAIN), not '${args[0]}'`;
+  const known = Object.keys(REALM_JOIN_OPTIONS);
+  let i = 1;
+  for (; i < args.length && args[i]!.startsWith("-"); i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (!a.startsWith("--")) return `realm join takes no option ${a}; its options are --${known.join(", --")}`;
+    const [given, value] = a.slice(2).split(/=(.*)/s) as [string, string | undefined];
+    const matches = known.includes(given) ? [given] : known.filter((k) => k.startsWith(given));
+    if (matches.length === 0) return `realm join takes no option --${given}; its options are --${known.join(", --")}`;
+    if (matches.length > 1) return `--${given} could be --${matches.join(" or --")}: write more of the option's name`;
+    const name = matches[0]!;
+    if (!REALM_JOIN_OPTIONS[name] && value !== undefined) return `--${name} takes no value: write it alone`;
+    if (REALM_JOIN_OPTIONS[name] && value === undefined && ++i >= args.length) return `--${name} needs a value, e.g. --${name}=VALUE`;
+  }
+  const realms = args.slice(i);
+  if (realms.length === 0) return "realm join needs the realm (domain) to join, after its options";
+  if (realms.length > 1) return `realm join joins one realm, but got '${realms.join(" ")}' (options go before the realm)`;
+  return undefined;
+}
 
 /** Commands that take free positional words after their options, and where those go. */
 export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => string | undefined> = {

@@ -7,7 +7,7 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import { commandNames, lookupCommand, type KickstartVersion } from "./versions.js";
 import { parseOptions } from "./options.js";
 import { deprecatedCommandText, deprecatedOptionText, removedCommandText } from "./messages.js";
-import { checkCommand, FREE_POSITIONALS, normalizeArgs, RAW_ARGUMENT_COMMANDS } from "./checks.js";
+import { checkCommand, FREE_POSITIONALS, normalizeArgs, RAW_ARGUMENT_COMMANDS, realmProblem } from "./checks.js";
 import { checkRules } from "./rules.js";
 
 /** For list commands: the key that must be unique, and pykickstart's warning when it is not. */
@@ -90,6 +90,10 @@ export function runCommand(
   const notice = CLASS_WARNINGS[info.className];
   if (notice) sink.warning(l.file, l.line, notice);
   if (RAW_ARGUMENT_COMMANDS.has(info.key)) {
+    if (info.key === "realm") {
+      const problem = realmProblem(words.slice(1));
+      if (problem) return sink.error(l.file, l.line, problem);
+    }
     if (words.length < 2) return sink.error(l.file, l.line, `${name} needs arguments, e.g. authselect select sssd`);
     raw.set(info.key, { name, file: l.file, line: l.line, args: { options: words.slice(1) } });
     return;

@@ -184,6 +184,8 @@ function displaymode(_a: A, name: string): string {
 /** Layouts of single commands, by class key. */
 const SINGLE: Record<string, Writer> = {
   authselect: (a) => `# System authorization information\nauthselect ${list(a.options).map(shellQuote).join(" ")}\n`,
+  // "join" is the only subcommand; pykickstart writes the rest of the line as it was given.
+  realm: (a) => `# Realm or domain membership\nrealm join ${list(a.options).slice(1).join(" ")}\n`,
   authconfig: (a) => `# System authorization information\nauth ${list(a.options).map(shellQuote).join(" ")}\n`,
   autopart: (a) => `autopart${autopartArgs(a)}\n`,
   bootloader: (a) => `# System bootloader configuration\nbootloader${bootloaderArgs(a)}\n`,

@@ -3,7 +3,7 @@
 // says what to change; lines pykickstart accepts (including look-alikes of the refused ones) stay accepted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseKickstart, formatDiagnostic } from "../../daemon/kickstart/index.js";
+import { parseKickstart, formatDiagnostic, flatten } from "../../daemon/kickstart/index.js";
 
 function errors(line: string, version: string): string[] {
   const text = `# line 1 is a comment, so the command is at line 2\n${line}\n`;
@@ -96,6 +96,13 @@ const REFUSED: [string, string, string[]][] = [
   ["DEVEL", "zfcp --devnum=a --wwpn=b", ["zfcp: give --devnum alone, or --devnum with both --wwpn and --fcplun"]],
   ["DEVEL", "zerombr yes", ["zerombr takes no arguments besides options, but got 'yes'"]],
   ["DEVEL", "reboot now", ["reboot takes no arguments besides options, but got 'now'"]],
+  ["DEVEL", "realm", ["realm needs arguments: realm join [OPTIONS] DOMAIN"]],
+  ["DEVEL", "realm leave example.com", ["realm can only join (realm join [OPTIONS] DOMAIN), not 'leave'"]],
+  ["DEVEL", "realm join --no-password", ["realm join needs the realm (domain) to join, after its options"]],
+  ["DEVEL", "realm join example.com --no-password", ["realm join joins one realm, but got 'example.com --no-password' (options go before the realm)"]],
+  ["DEVEL", "realm join --c x example.com", ["--c could be --client-software or --computer-ou: write more of the option's name"]],
+  ["DEVEL", "realm join --no-password=yes example.com", ["--no-password takes no value: write it alone"]],
+  ["DEVEL", "realm join --bogus example.com", ["realm join takes no option --bogus; its options are --client-software, --server-software, --membership-software, --one-time-password, --no-password, --computer-ou"]],
 ];
 
 for (const [version, line, messages] of REFUSED) {
@@ -109,6 +116,9 @@ for (const [version, line, messages] of REFUSED) {
 
 /** Lines pykickstart 3.74 accepts, next to the rules above; some look wrong but are not refused by it. */
 const ACCEPTED: [string, string][] = [
+  ["DEVEL", "realm join example.com"],
+  ["DEVEL", "realm join --no-pass --one-time-password secret --computer-ou=OU=Linux,DC=example,DC=com example.com"],
+  ["RHEL8", "realm join --client-software=sssd -- example.com"],
   ["DEVEL", "network --bootproto=static --device=eth0"],
   ["DEVEL", "part / --grow --size=100"],
   ["DEVEL", "rootpw --iscrypted --plaintext x"],
@@ -226,4 +236,11 @@ const ACCEPTED: [string, string][] = [
 test("lines pykickstart accepts stay accepted, including ones that only look contradictory", () => {
   const refused = ACCEPTED.map(([v, line]) => [v, line, errors(line, v)] as const).filter(([, , e]) => e.length > 0);
   assert.deepEqual(refused, []);
+});
+
+test("realm join is written back as pykickstart writes it: its line as given", () => {
+  const text = "realm join --no-password --computer-ou=OU=Linux example.com\n";
+  const r = parseKickstart("/ks/r.ks", { readFile: (p) => (p === "/ks/r.ks" ? text : undefined), cwd: "/ks" });
+  assert.deepEqual(r.diagnostics, []);
+  assert.match(flatten(r.model), /\n# Realm or domain membership\nrealm join --no-password --computer-ou=OU=Linux example\.com\n/);
 });
