@@ -100,6 +100,12 @@ export function realmProblem(args: string[]): string | undefined {
 
 /** Commands that take free positional words after their options, and where those go. */
 export const FREE_POSITIONALS: Record<string, (a: Args, words: string[]) => string | undefined> = {
+  // RHEL7's device (F8): one kernel module name, and its options with --opts.
+  device: (a, w) => {
+    if (w.length !== 1) return `device needs one kernel module: write device MODULE [--opts="..."]${w.length ? `, not '${w.join(" ")}'` : ""}`;
+    a.moduleName = w[0];
+    return undefined;
+  },
   btrfs: (a, w) => {
     if (w.length === 0) return "btrfs needs a mount point (or 'none') and its devices";
     a.mountpoint = w[0]!.startsWith("/") ? w[0]!.replace(/\/+$/, "") || "/" : w[0];

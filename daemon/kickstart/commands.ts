@@ -24,6 +24,7 @@ const DUPLICATE_KEYS: Record<string, (a: Record<string, unknown>) => [string | u
   sshpw: (a) => [a.username as string, `An ssh user with the name ${String(a.username)} has already been defined.`],
   btrfs: (a) => [first(a.mountpoint) ?? (a.mountpoint as string), `A btrfs volume with the mountpoint ${String(first(a.mountpoint) ?? a.mountpoint)} has already been defined.`],
   raid: (a) => [a.device as string | undefined, `A RAID device with the name ${String(a.device)} has already been defined.`],
+  device: (a) => [a.moduleName as string | undefined, `A module with the name ${String(a.moduleName)} has already been defined.`],
   volgroup: (a) => [a.vgname as string, `A volgroup with the name ${String(a.vgname)} has already been defined.`],
   snapshot: (a) => [a.name as string, `A snapshot with the name ${String(a.name)} has already been defined; give each snapshot its own --name`],
   logvol: (a) => [a.name === undefined ? undefined : `${String(a.name)}/${String(a.vgname)}`,

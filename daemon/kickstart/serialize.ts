@@ -215,6 +215,7 @@ const LISTS: Record<string, { header?: string; line: Writer }> = {
   network: { header: "# Network information\n", line: (a) => `network ${networkArgs(a)}\n` },
   partition: { header: "# Disk partitioning information\n", line: (a) => `part ${first(a.mntpoint)}${partArgs(a)}\n` },
   repo: { line: repo },
+  device: { line: (a) => `device ${String(a.moduleName)}${a.moduleOpts ? ` --opts="${String(a.moduleOpts)}"` : ""}\n` },
   user: { line: user },
   btrfs: {
     line: (a) => {

@@ -103,6 +103,8 @@ const REFUSED: [string, string, string[]][] = [
   ["DEVEL", "realm join --c x example.com", ["--c could be --client-software or --computer-ou: write more of the option's name"]],
   ["DEVEL", "realm join --no-password=yes example.com", ["--no-password takes no value: write it alone"]],
   ["DEVEL", "realm join --bogus example.com", ["realm join takes no option --bogus; its options are --client-software, --server-software, --membership-software, --one-time-password, --no-password, --computer-ou"]],
+  ["RHEL7", "device", ["device needs one kernel module: write device MODULE [--opts=\"...\"]"]],
+  ["RHEL7", "device e1000 igb", ["device needs one kernel module: write device MODULE [--opts=\"...\"], not 'e1000 igb'"]],
 ];
 
 for (const [version, line, messages] of REFUSED) {
@@ -116,6 +118,7 @@ for (const [version, line, messages] of REFUSED) {
 
 /** Lines pykickstart 3.74 accepts, next to the rules above; some look wrong but are not refused by it. */
 const ACCEPTED: [string, string][] = [
+  ["RHEL7", "device e1000 --opts=\"debug=1\""],
   ["DEVEL", "realm join example.com"],
   ["DEVEL", "realm join --no-pass --one-time-password secret --computer-ou=OU=Linux,DC=example,DC=com example.com"],
   ["RHEL8", "realm join --client-software=sssd -- example.com"],

@@ -79,7 +79,7 @@ const NEVER = new Set(["cmdline --non-interactive"]);
 const NO_OP_ALONE = new Set(["clearpart", "selinux", "xconfig"]);
 
 /** Commands pykickstart checks beyond their syntax in ways a one-option line cannot satisfy. */
-const NEEDS_CONTEXT = new Set(["url", "btrfs", "authselect", "authconfig", "rootpw", "sshkey", "realm"]);
+const NEEDS_CONTEXT = new Set(["url", "btrfs", "authselect", "authconfig", "rootpw", "sshkey", "realm", "device"]);
 
 for (const version of versions) {
   test(`${version}: every command and option parses and round-trips through flatten`, () => {
