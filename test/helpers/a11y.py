@@ -4,12 +4,15 @@
 #   a11y.py APP click ROLE NAME      activates the first showing widget with that role and name
 # APP is the application's accessible name (its program name). Exit 1 when APP or the widget is not there.
 import json
+import warnings
 import sys
 
 import gi
 
 gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi  # noqa: E402
+
+warnings.simplefilter("ignore", DeprecationWarning)  # get_value_iface and get_text_iface: 2.46 has no other way
 
 
 def app_named(name):
@@ -22,7 +25,8 @@ def app_named(name):
 
 
 def showing(n):
-    return n.get_state_set().contains(Atspi.StateType.SHOWING)
+    # GTK 4.8 sets SHOWING on windows only (not on their mapped children): VISIBLE is what it keeps.
+    return n.get_state_set().contains(Atspi.StateType.VISIBLE)
 
 
 def describe(n):
