@@ -8,6 +8,7 @@ import { jobFailure, sentence } from "./errors.js";
 import { _ } from "./i18n.js";
 import { NewBuildWindow, type NewBuildRequest } from "./new-build.js";
 import { SessionRow } from "./session-row.js";
+import { openShellWindow, SHELL_COLS, SHELL_ROWS } from "./shell-window.js";
 
 export class MainWindow {
   readonly window: Adw.ApplicationWindow;
@@ -66,6 +67,9 @@ export class MainWindow {
     }
     this.destdirs.set(path, r.destdir);
     this.refresh();
+    // The new session's log is the one to follow.
+    const row = this.rows.get(path);
+    if (row) this.list.select_row(row.widget);
     if (r.runAll) this.act(this.daemon.stage(path, "Create", r.destdir));
   }
 
@@ -95,6 +99,7 @@ export class MainWindow {
           stage: (m) => this.act(this.daemon.stage(path, m, m === "Package" ? dest() : undefined)),
           runAll: () => this.act(this.daemon.stage(path, "Create", dest())),
           cancel: (job) => this.act(this.daemon.cancel(job)),
+          shell: () => this.act(this.daemon.openShell(path, SHELL_ROWS, SHELL_COLS).then((fd) => openShellWindow(this.window, s.name, fd))),
           close: () => this.act(this.daemon.close(path)),
         });
         this.rows.set(path, row);

@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, PROJECT_ROOT, TEST_RULES, type Harness } from "../helpers/harness.js";
 import { userDir, writeSmallKs, writeUserFile } from "./client-cli.js";
@@ -143,7 +143,14 @@ async function startApp(d: Desktop, cwd: string, args: string[]): Promise<ChildP
   const app = h.spawnAs(d.user, APP, args, { env: d.env, cwd });
   apps.push(app);
   let stderr = "";
-  app.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  // What the app says goes with the screenshots (GJS prints a JavaScript error there before it exits).
+  mkdirSync(SHOTS, { recursive: true });
+  const log = join(SHOTS, `app-${d.user}-${apps.length}.log`);
+  writeFileSync(log, "");
+  app.stderr!.on("data", (b: Buffer) => {
+    stderr += b.toString();
+    appendFileSync(log, b);
+  });
   app.stdout!.resume();
   // Until the window is in the accessibility tree.
   for (let i = 0; i < 150; i++) {
@@ -168,13 +175,21 @@ async function click(d: Desktop, role: string, name: string): Promise<void> {
 async function waitFor(d: Desktop, what: string, ok: (nodes: A11yNode[]) => boolean, timeoutMs: number, each?: (nodes: A11yNode[]) => void): Promise<A11yNode[]> {
   const end = Date.now() + timeoutMs;
   let last: A11yNode[] = [];
+  let failure = "";
   while (Date.now() < end) {
-    last = await dump(d);
+    try {
+      last = await dump(d);
+    } catch (err) {
+      // The accessibility bus may answer for a widget that has just gone (a row, a window): ask again.
+      failure = String(err);
+      await sleep(300);
+      continue;
+    }
     each?.(last);
     if (ok(last)) return last;
     await sleep(300);
   }
-  throw new Error(`the window never showed ${what}; it shows: ${last.map((n) => `${n.role} "${n.name}"`).join(", ")}`);
+  throw new Error(`the window never showed ${what}; it shows: ${last.map((n) => `${n.role} "${n.name}"`).join(", ")}${failure && `; the last failed look: ${failure}`}`);
 }
 
 const labels = (nodes: A11yNode[]) => nodes.filter((n) => n.role === "label").map((n) => n.name);
@@ -277,7 +292,7 @@ async function stopAgent(agent: ChildProcess): Promise<void> {
   }
 }
 
-test("bob's Create session with a polkit agent: the administrator's answer lets it through", { skip, timeout: 120_000 }, async () => {
+test("bob with a polkit agent: the administrator's answers let him create a session, run its stages one by one and open a shell", { skip, timeout: 240_000 }, async () => {
   const bobHome = userDir(h, "bob", "gtk-bob-agent");
   writeSmallKs(bobHome, "small.ks");
   const d = desktops.find((x) => x.user === "bob") ?? (await Desktop.start(h, "bob", bobHome));
@@ -285,13 +300,23 @@ test("bob's Create session with a polkit agent: the administrator's answer lets 
   const app = await startApp(d, bobHome, [join(bobHome, "small.ks")]);
   const { agent, asked } = await startAgent(commandPid(app), ["approve", "carol"]);
   await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);
+  await click(d, "push button", "Disk image");
   await click(d, "push button", "Create session");
-  const nodes = await waitFor(d, "bob's new session", (n) => labels(n).includes("State: created"), 30_000);
+  await waitFor(d, "bob's new session", (n) => labels(n).includes("State: created"), 30_000);
   assert.match(asked(), /^asked org\.imgcreate\.build$/m, "the agent was asked for the build action");
-  assert.ok(labels(nodes).includes("small (loop)") || labels(nodes).some((l) => l.startsWith("small (")), labels(nodes).join(" | "));
   await d.screenshot(h, "6-authorized");
+  // One stage at a time: the row offers the next one when the last has ended.
+  await click(d, "push button", "Mount");
+  await waitFor(d, "the mounted session", (n) => labels(n).includes("State: mounted") && n.some((x) => x.role === "push button" && x.name === "Install"), 60_000);
+  await click(d, "push button", "Install");
+  await waitFor(d, "the installed session", (n) => labels(n).includes("State: installed") && n.some((x) => x.role === "push button" && x.name === "Open shell"), 180_000);
+  await click(d, "push button", "Open shell");
+  await waitFor(d, "the shell's window", (n) => n.some((x) => x.role === "frame" && x.name === "Shell in small"), 30_000);
+  assert.match(asked(), /^asked org\.imgcreate\.shell$/m, "the agent was asked for the shell action");
+  await d.screenshot(h, "7-shell");
+  // Closing the session hangs the shell up: its window goes with it.
   await click(d, "push button", "Close session");
-  await waitFor(d, "the empty list", (n) => labels(n).some((l) => l.startsWith("No sessions yet")), 30_000);
+  await waitFor(d, "the empty list and no shell", (n) => labels(n).some((l) => l.startsWith("No sessions yet")) && !n.some((x) => x.name === "Shell in small"), 60_000);
   await stopAgent(agent);
   await h.stopSpawned(app);
 });
@@ -310,7 +335,7 @@ test("bob's Create session with a polkit agent that is dismissed: the refusal as
   const refusal = labels(nodes).find((l) => l.startsWith("Not allowed: "))!;
   assert.doesNotMatch(refusal, /\n\s+at |GDBus\.Error/, "a sentence, not a trace");
   assert.ok(!labels(nodes).includes("State: created"), "no session was made");
-  await d.screenshot(h, "7-dismissed");
+  await d.screenshot(h, "8-dismissed");
   await stopAgent(agent);
   await h.stopSpawned(app);
 });
