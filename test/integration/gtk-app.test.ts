@@ -242,6 +242,23 @@ test("a kickstart with an error shows FILE:LINE in the window and cannot be buil
   await h.stopSpawned(app);
 });
 
+test("the window follows a daemon restart: away, then back with alice's session, without restarting the app", { skip, timeout: 120_000 }, async () => {
+  const d = desktops.find((x) => x.user === "alice") ?? (await Desktop.start(h, "alice", home));
+  if (!desktops.includes(d)) desktops.push(d);
+  const app = await startApp(d, home, [join(home, "small.ks")]);
+  await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);
+  await click(d, "push button", "Create session");
+  await waitFor(d, "alice's new session", (n) => labels(n).includes("State: created"), 30_000);
+  await h.stopDaemon();
+  await waitFor(d, "that the daemon is away", (n) => labels(n).some((l) => l.startsWith("The image service (imgcreated) is not running")) && !labels(n).includes("State: created"), 30_000);
+  await d.screenshot(h, "5-daemon-away");
+  await h.startDaemon();
+  await waitFor(d, "the session again", (n) => labels(n).includes("State: created") && !labels(n).some((l) => l.startsWith("The image service")), 60_000);
+  await click(d, "push button", "Close session");
+  await waitFor(d, "the empty list", (n) => labels(n).some((l) => l.startsWith("No sessions yet")), 30_000);
+  await h.stopSpawned(app);
+});
+
 test("bob, who may not build and has no polkit agent, is told so in a sentence", { skip, timeout: 120_000 }, async () => {
   const bobHome = userDir(h, "bob", "gtk-bob");
   writeSmallKs(bobHome, "small.ks");
@@ -253,7 +270,7 @@ test("bob, who may not build and has no polkit agent, is told so in a sentence",
   const nodes = await waitFor(d, "the refusal", (n) => labels(n).some((l) => l.startsWith("Not allowed: ")), 30_000);
   const refusal = labels(nodes).find((l) => l.startsWith("Not allowed: "))!;
   assert.doesNotMatch(refusal, /\n\s+at |GDBus\.Error/, "a sentence, not a trace");
-  await d.screenshot(h, "5-refused");
+  await d.screenshot(h, "6-refused");
   await h.stopSpawned(app);
 });
 
@@ -304,7 +321,7 @@ test("bob with a polkit agent: the administrator's answers let him create a sess
   await click(d, "push button", "Create session");
   await waitFor(d, "bob's new session", (n) => labels(n).includes("State: created"), 30_000);
   assert.match(asked(), /^asked org\.imgcreate\.build$/m, "the agent was asked for the build action");
-  await d.screenshot(h, "6-authorized");
+  await d.screenshot(h, "7-authorized");
   // One stage at a time: the row offers the next one when the last has ended.
   await click(d, "push button", "Mount");
   await waitFor(d, "the mounted session", (n) => labels(n).includes("State: mounted") && n.some((x) => x.role === "push button" && x.name === "Install"), 60_000);
@@ -313,7 +330,7 @@ test("bob with a polkit agent: the administrator's answers let him create a sess
   await click(d, "push button", "Open shell");
   await waitFor(d, "the shell's window", (n) => n.some((x) => x.role === "frame" && x.name === "Shell in small"), 30_000);
   assert.match(asked(), /^asked org\.imgcreate\.shell$/m, "the agent was asked for the shell action");
-  await d.screenshot(h, "7-shell");
+  await d.screenshot(h, "8-shell");
   // Closing the session hangs the shell up: its window goes with it.
   await click(d, "push button", "Close session");
   await waitFor(d, "the empty list and no shell", (n) => labels(n).some((l) => l.startsWith("No sessions yet")) && !n.some((x) => x.name === "Shell in small"), 60_000);
@@ -335,7 +352,7 @@ test("bob's Create session with a polkit agent that is dismissed: the refusal as
   const refusal = labels(nodes).find((l) => l.startsWith("Not allowed: "))!;
   assert.doesNotMatch(refusal, /\n\s+at |GDBus\.Error/, "a sentence, not a trace");
   assert.ok(!labels(nodes).includes("State: created"), "no session was made");
-  await d.screenshot(h, "8-dismissed");
+  await d.screenshot(h, "9-dismissed");
   await stopAgent(agent);
   await h.stopSpawned(app);
 });
