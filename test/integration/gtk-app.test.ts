@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, PROJECT_ROOT, TEST_RULES, type Harness } from "../helpers/harness.js";
 import { userDir, writeSmallKs, writeUserFile } from "./client-cli.js";
@@ -44,6 +44,7 @@ class Desktop {
     readonly env: Record<string, string>,
     private readonly child: ChildProcess,
     private readonly pgid: number,
+    private readonly display: number,
   ) {}
 
   static async start(h: Harness, user: "alice" | "bob", dir: string): Promise<Desktop> {
@@ -63,7 +64,7 @@ class Desktop {
       DISPLAY: `:${display}`, DBUS_SESSION_BUS_ADDRESS: `unix:path=${bus}`, DBUS_SYSTEM_BUS_ADDRESS: h.busAddress,
       GSETTINGS_BACKEND: "memory", LANG: "C.UTF-8", NO_AT_BRIDGE: "0",
     };
-    return new Desktop(user, env, child, pgid);
+    return new Desktop(user, env, child, pgid, display);
   }
 
   /**
@@ -72,13 +73,23 @@ class Desktop {
    */
   async stop(uid: number): Promise<void> {
     const exited = new Promise<void>((r) => (this.child.exitCode !== null ? r() : this.child.once("exit", () => r())));
+    const groupLeft = () => {
+      try {
+        process.kill(-this.pgid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     for (const sig of ["SIGTERM", "SIGKILL"] as const) {
       try {
         process.kill(-this.pgid, sig);
       } catch {
         break; // the group is gone
       }
-      await Promise.race([exited, sleep(3000)]);
+      // Until the whole group is gone, not only the shell: Xvfb removes its socket and lock on SIGTERM.
+      await Promise.race([exited, sleep(5000)]);
+      for (let i = 0; i < 50 && groupLeft(); i++) await sleep(100);
     }
     for (const sig of ["SIGTERM", "SIGKILL"] as const) {
       for (const pid of processesOf(uid).map((p) => Number(p.split(" ")[0]))) {
@@ -90,6 +101,8 @@ class Desktop {
       }
       for (let i = 0; i < 30 && processesOf(uid).length > 0; i++) await sleep(100);
     }
+    // A killed X server leaves them; the next free display is found by them.
+    for (const f of [`/tmp/.X11-unix/X${this.display}`, `/tmp/.X${this.display}-lock`]) rmSync(f, { force: true });
   }
 
   screenshot(h: Harness, name: string): Promise<unknown> {
