@@ -104,6 +104,8 @@ export class MainWindow {
         });
         this.rows.set(path, row);
         this.list.append(row.widget);
+        // Back after a daemon restart: follow the session that was selected.
+        if (path === this.selected) this.list.select_row(row.widget);
       }
       row.update(s, this.daemon.job(s.currentJob));
     }
@@ -111,7 +113,7 @@ export class MainWindow {
       if (seen.has(path)) continue;
       this.list.remove(row.widget);
       this.rows.delete(path);
-      if (this.selected === path) this.selected = undefined;
+      if (this.selected === path && running) this.selected = undefined;
     }
     this.empty.set_visible(this.rows.size === 0);
   }
@@ -137,6 +139,8 @@ export class MainWindow {
 
   private async select(row: Gtk.ListBoxRow | null): Promise<void> {
     const path = [...this.rows.entries()].find(([, r]) => r.widget === row)?.[0];
+    // While the daemon is away its rows go, but the selected session is followed again when it is back.
+    if (path === undefined && !this.daemon.isRunning()) return;
     this.selected = path;
     this.log.get_buffer().set_text("", -1);
     if (!path) return;

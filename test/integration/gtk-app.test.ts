@@ -255,11 +255,12 @@ test("a kickstart with an error shows FILE:LINE in the window and cannot be buil
   await h.stopSpawned(app);
 });
 
-test("the window follows a daemon restart: away, then back with alice's session, without restarting the app", { skip, timeout: 120_000 }, async () => {
+test("the window follows a daemon restart (away, then back with alice's session, without restarting the app), and Cancel stops a running job", { skip, timeout: 120_000 }, async () => {
   const d = desktops.find((x) => x.user === "alice") ?? (await Desktop.start(h, "alice", home));
   if (!desktops.includes(d)) desktops.push(d);
   const app = await startApp(d, home, [join(home, "small.ks")]);
   await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);
+  await click(d, "push button", "Disk image");
   await click(d, "push button", "Create session");
   await waitFor(d, "alice's new session", (n) => labels(n).includes("State: created"), 30_000);
   await h.stopDaemon();
@@ -267,6 +268,13 @@ test("the window follows a daemon restart: away, then back with alice's session,
   await d.screenshot(h, "5-daemon-away");
   await h.startDaemon();
   await waitFor(d, "the session again", (n) => labels(n).includes("State: created") && !labels(n).some((l) => l.startsWith("The image service")), 60_000);
+  // Cancel from the row: the running job ends, and the row says so in a sentence.
+  await click(d, "push button", "Run all stages");
+  await waitFor(d, "the Cancel button", (n) => n.some((x) => x.role === "push button" && x.name === "Cancel"), 30_000);
+  await click(d, "push button", "Cancel");
+  const nodes = await waitFor(d, "the cancelled job", (n) => labels(n).some((l) => l.startsWith("Cancelled: ")) && !n.some((x) => x.name === "Cancel"), 60_000);
+  assert.ok(!labels(nodes).some((l) => / running$/.test(l)), labels(nodes).join(" | "));
+  await d.screenshot(h, "5-cancelled");
   await click(d, "push button", "Close session");
   await waitFor(d, "the empty list", (n) => labels(n).some((l) => l.startsWith("No sessions yet")), 30_000);
   await h.stopSpawned(app);
