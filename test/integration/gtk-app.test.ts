@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startHarness, PROJECT_ROOT, TEST_RULES, type Harness } from "../helpers/harness.js";
 import { userDir, writeSmallKs, writeUserFile } from "./client-cli.js";
@@ -137,7 +137,11 @@ before(async () => {
   h = await startHarness({ daemon: true, rules: RULES });
   home = userDir(h, "alice", "gtk");
   writeSmallKs(home, "small.ks");
-  writeUserFile(join(home, "broken.ks"), "lang C.UTF-8\ntimezone UTC\nfrobnicate --now\n");
+  // The error is in an %include: the app reads it through Gio as alice and names that file's line.
+  writeUserFile(join(home, "broken.ks"), "lang C.UTF-8\ntimezone UTC\n%include parts/extra.ks\n");
+  mkdirSync(join(home, "parts"));
+  chownSync(join(home, "parts"), h.users.alice.uid, h.users.alice.gid);
+  writeUserFile(join(home, "parts/extra.ks"), "# more settings\nfrobnicate --now\n");
 });
 
 after(async () => {
@@ -245,11 +249,11 @@ test("alice builds a disk image from the window: stages, a moving progress bar, 
   await h.stopSpawned(app);
 });
 
-test("a kickstart with an error shows FILE:LINE in the window and cannot be built", { skip, timeout: 120_000 }, async () => {
+test("a kickstart with an error in its %include shows that FILE:LINE in the window and cannot be built", { skip, timeout: 120_000 }, async () => {
   const d = desktops[0] ?? (await Desktop.start(h, "alice", home));
   if (!desktops.includes(d)) desktops.push(d);
   const app = await startApp(d, home, [join(home, "broken.ks")]);
-  const nodes = await waitFor(d, "the kickstart's error", (n) => labels(n).some((l) => /broken\.ks:3: error: .*frobnicate/.test(l)), 30_000);
+  const nodes = await waitFor(d, "the kickstart's error", (n) => labels(n).some((l) => /parts\/extra\.ks:2: error: .*frobnicate/.test(l)), 30_000);
   assert.equal(nodes.find((n) => n.role === "push button" && n.name === "Build")?.sensitive, false, "Build is not offered");
   await d.screenshot(h, "4-kickstart-error");
   await h.stopSpawned(app);
