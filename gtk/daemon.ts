@@ -148,6 +148,24 @@ export class Daemon {
     await this.call(session, INTERFACES.Session, "Close", null);
   }
 
+  /** A login shell in the session's root (OpenShell): the pty master's fd, which the caller owns. */
+  openShell(session: string, rows: number, cols: number): Promise<number> {
+    const options = { rows: new GLib.Variant("u", rows), cols: new GLib.Variant("u", cols) };
+    const args = new GLib.Variant("(asa{sv})", [[], options]);
+    return new Promise((resolve, reject) => {
+      this.bus.call_with_unix_fd_list(BUS_NAME, session, INTERFACES.Session, "OpenShell", args, new GLib.VariantType("(h)"), INTERACTIVE, NO_TIMEOUT, null, null, (_c, res) => {
+        try {
+          const [reply, fds] = this.bus.call_with_unix_fd_list_finish(res);
+          const index = reply.get_child_value(0).get_handle();
+          if (!fds) throw new Error("OpenShell answered without a pty");
+          resolve(fds.get(index));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
   async log(session: string): Promise<string[]> {
     const r = await this.call(session, INTERFACES.Session, "GetLog", new GLib.Variant("(a{sv})", [{ lines: new GLib.Variant("u", 500) }]));
     return (r.deepUnpack() as [string[]])[0];

@@ -18,11 +18,14 @@ const NEXT: Record<string, [string, () => string] | undefined> = {
   packaged: ["Mount", () => _("Mount")],
 };
 const RUN_ALL_FROM = new Set(["created", "failed", "cancelled", "interrupted", "packaged"]);
+/** Where the daemon opens a shell (OpenShell's states). */
+const SHELL_IN = new Set(["installed", "configured"]);
 
 export interface RowActions {
   stage(method: string): void;
   runAll(): void;
   cancel(job: string): void;
+  shell(): void;
   close(): void;
 }
 
@@ -36,6 +39,7 @@ export class SessionRow {
   private readonly outcome = new Gtk.Label({ xalign: 0, wrap: true, selectable: true });
   private readonly next = new Gtk.Button();
   private readonly runAll = new Gtk.Button({ label: _("Run all stages") });
+  private readonly shellButton = new Gtk.Button({ label: _("Open shell") });
   private readonly cancelButton = new Gtk.Button({ label: _("Cancel") });
   private readonly closeButton = new Gtk.Button({ label: _("Close session") });
   private session: SessionView | undefined;
@@ -44,11 +48,12 @@ export class SessionRow {
   constructor(readonly path: string, actions: RowActions) {
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 4, margin_top: 8, margin_bottom: 8, margin_start: 8, margin_end: 8 });
     const buttons = new Gtk.Box({ spacing: 6 });
-    for (const b of [this.next, this.runAll, this.cancelButton, this.closeButton]) buttons.append(b);
+    for (const b of [this.next, this.runAll, this.shellButton, this.cancelButton, this.closeButton]) buttons.append(b);
     for (const w of [this.title, this.state, this.bar, this.detail, this.lastLine, this.outcome, buttons]) box.append(w);
     this.widget.set_child(box);
     this.next.connect("clicked", () => this.session && NEXT[this.session.state] && actions.stage(NEXT[this.session.state]![0]));
     this.runAll.connect("clicked", () => actions.runAll());
+    this.shellButton.connect("clicked", () => actions.shell());
     this.cancelButton.connect("clicked", () => this.job && actions.cancel(this.job.path));
     this.closeButton.connect("clicked", () => actions.close());
   }
@@ -69,6 +74,7 @@ export class SessionRow {
     this.next.set_visible(!running && next !== undefined);
     if (next) this.next.set_label(next[1]());
     this.runAll.set_visible(!running && RUN_ALL_FROM.has(s.state));
+    this.shellButton.set_visible(!running && SHELL_IN.has(s.state));
     this.cancelButton.set_visible(running);
     if (s.artifacts.length > 0) this.outcome.set_label(_f("Written: %s", s.artifacts.join(", ")));
   }

@@ -8,6 +8,7 @@ import { jobFailure, sentence } from "./errors.js";
 import { _ } from "./i18n.js";
 import { NewBuildWindow, type NewBuildRequest } from "./new-build.js";
 import { SessionRow } from "./session-row.js";
+import { openShellWindow, SHELL_COLS, SHELL_ROWS } from "./shell-window.js";
 
 export class MainWindow {
   readonly window: Adw.ApplicationWindow;
@@ -66,6 +67,9 @@ export class MainWindow {
     }
     this.destdirs.set(path, r.destdir);
     this.refresh();
+    // The new session's log is the one to follow.
+    const row = this.rows.get(path);
+    if (row) this.list.select_row(row.widget);
     if (r.runAll) this.act(this.daemon.stage(path, "Create", r.destdir));
   }
 
@@ -95,10 +99,13 @@ export class MainWindow {
           stage: (m) => this.act(this.daemon.stage(path, m, m === "Package" ? dest() : undefined)),
           runAll: () => this.act(this.daemon.stage(path, "Create", dest())),
           cancel: (job) => this.act(this.daemon.cancel(job)),
+          shell: () => this.act(this.daemon.openShell(path, SHELL_ROWS, SHELL_COLS).then((fd) => openShellWindow(this.window, s.name, fd))),
           close: () => this.act(this.daemon.close(path)),
         });
         this.rows.set(path, row);
         this.list.append(row.widget);
+        // Back after a daemon restart: follow the session that was selected.
+        if (path === this.selected) this.list.select_row(row.widget);
       }
       row.update(s, this.daemon.job(s.currentJob));
     }
@@ -106,7 +113,7 @@ export class MainWindow {
       if (seen.has(path)) continue;
       this.list.remove(row.widget);
       this.rows.delete(path);
-      if (this.selected === path) this.selected = undefined;
+      if (this.selected === path && running) this.selected = undefined;
     }
     this.empty.set_visible(this.rows.size === 0);
   }
@@ -132,6 +139,8 @@ export class MainWindow {
 
   private async select(row: Gtk.ListBoxRow | null): Promise<void> {
     const path = [...this.rows.entries()].find(([, r]) => r.widget === row)?.[0];
+    // While the daemon is away its rows go, but the selected session is followed again when it is back.
+    if (path === undefined && !this.daemon.isRunning()) return;
     this.selected = path;
     this.log.get_buffer().set_text("", -1);
     if (!path) return;

@@ -4,25 +4,31 @@
 #   a11y.py APP click ROLE NAME      activates the first showing widget with that role and name
 # APP is the application's accessible name (its program name). Exit 1 when APP or the widget is not there.
 import json
+import warnings
 import sys
 
 import gi
 
 gi.require_version("Atspi", "2.0")
-from gi.repository import Atspi  # noqa: E402
+from gi.repository import Atspi, GLib  # noqa: E402
+
+warnings.simplefilter("ignore", DeprecationWarning)  # get_value_iface and get_text_iface: 2.46 has no other way
 
 
-def app_named(name):
+def apps_named(name):
+    """Newest first: an app that just exited may still be listed for a moment."""
     desktop = Atspi.get_desktop(0)
+    out = []
     for i in range(desktop.get_child_count()):
         a = desktop.get_child_at_index(i)
         if a is not None and a.get_name() == name:
-            return a
-    return None
+            out.insert(0, a)
+    return out
 
 
 def showing(n):
-    return n.get_state_set().contains(Atspi.StateType.SHOWING)
+    # GTK 4.8 sets SHOWING on windows only (not on their mapped children): VISIBLE is what it keeps.
+    return n.get_state_set().contains(Atspi.StateType.VISIBLE)
 
 
 def describe(n):
@@ -59,22 +65,25 @@ def find(n, role, name):
 
 
 def main():
-    app = app_named(sys.argv[1])
-    if app is None:
-        print("no application named %s" % sys.argv[1], file=sys.stderr)
-        return 1
-    if sys.argv[2] == "dump":
-        print(json.dumps(describe(app)))
-        return 0
-    if sys.argv[2] == "click":
-        w = find(app, sys.argv[3], sys.argv[4])
-        if w is None:
-            print("no showing %s named %s" % (sys.argv[3], sys.argv[4]), file=sys.stderr)
-            return 1
-        w.get_action_iface().do_action(0)
-        return 0
-    print("unknown command %s" % sys.argv[2], file=sys.stderr)
-    return 2
+    gone = None
+    for app in apps_named(sys.argv[1]):
+        try:
+            if sys.argv[2] == "dump":
+                print(json.dumps(describe(app)))
+                return 0
+            if sys.argv[2] == "click":
+                w = find(app, sys.argv[3], sys.argv[4])
+                if w is None:
+                    print("no showing %s named %s" % (sys.argv[3], sys.argv[4]), file=sys.stderr)
+                    return 1
+                w.get_action_iface().do_action(0)
+                return 0
+            print("unknown command %s" % sys.argv[2], file=sys.stderr)
+            return 2
+        except GLib.Error as e:
+            gone = e  # that one has exited: try the next of that name
+    print("no application named %s%s" % (sys.argv[1], " (%s)" % gone.message if gone else ""), file=sys.stderr)
+    return 1
 
 
 sys.exit(main())
