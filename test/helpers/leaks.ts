@@ -35,7 +35,7 @@ function dmTables(): string[] {
   }
 }
 
-/** Processes we may have started: the daemon, bus, polkitd, qemu, mmdebstrap, bwrap — not ourselves or our ancestors. */
+/** Processes we may have started: the daemon, bus, polkitd, qemu, mmdebstrap, bwrap, the GTK test's X server, app and AT-SPI helpers — not ourselves or our ancestors. */
 function strayProcesses(): string[] {
   const mine = new Set<number>();
   for (let pid = process.pid; pid > 1; ) {
@@ -59,7 +59,7 @@ function strayProcesses(): string[] {
     }
     // Judge by the program (first two argv words, for interpreters), not by arguments that merely mention a name.
     const prog = cmd.split(" ").slice(0, 2).map((w) => w.split("/").pop()).join(" ");
-    if (/imgcreated|qemu-system|mmdebstrap|mksquashfs|bwrap|polkitd/.test(prog) || /daemon\/main\.(ts|js)/.test(cmd) || /^dbus-daemon .*imgcreate/.test(cmd.replace(/^\S*\//, ""))) {
+    if (/imgcreated|qemu-system|mmdebstrap|mksquashfs|bwrap|polkitd|Xvfb|at-spi|imgcreate-gtk/.test(prog) || /^gjs -m \S*gtk-app/.test(cmd.replace(/^\S*\//, "")) || /daemon\/main\.(ts|js)/.test(cmd) || /^dbus-daemon .*(imgcreate|at-spi2)/.test(cmd.replace(/^\S*\//, ""))) {
       found.push(`${pid} ${cmd.slice(0, 160)}`);
     }
   }
