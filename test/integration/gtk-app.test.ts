@@ -154,6 +154,13 @@ after(async () => {
   assert.deepEqual(left, [], "no process of the test users is left");
 });
 
+/** The user's desktop the tests share (started on first use, stopped in after()). */
+async function desktopFor(user: "alice" | "bob", dir: string): Promise<Desktop> {
+  let d = desktops.find((x) => x.user === user);
+  if (!d) desktops.push((d = await Desktop.start(h, user, dir)));
+  return d;
+}
+
 async function startApp(d: Desktop, cwd: string, args: string[]): Promise<ChildProcess> {
   // One app at a time (a11y.py finds it by name): an earlier test that failed may have left its own.
   for (const a of apps) await h.stopSpawned(a);
@@ -212,8 +219,7 @@ async function waitFor(d: Desktop, what: string, ok: (nodes: A11yNode[]) => bool
 const labels = (nodes: A11yNode[]) => nodes.filter((n) => n.role === "label").map((n) => n.name);
 
 test("alice builds a disk image from the window: stages, a moving progress bar, the artifact hers, Close removes the session", { skip, timeout: 900_000 }, async () => {
-  const d = await Desktop.start(h, "alice", home);
-  desktops.push(d);
+  const d = await desktopFor("alice", home);
   const app = await startApp(d, home, [join(home, "small.ks")]);
   let nodes = await waitFor(d, "the Build button", (n) => n.some((x) => x.role === "push button" && x.name === "Build" && x.sensitive), 30_000);
   assert.ok(labels(nodes).includes(join(home, "small.ks")), "New build shows the chosen kickstart");
@@ -250,8 +256,7 @@ test("alice builds a disk image from the window: stages, a moving progress bar, 
 });
 
 test("a kickstart with an error in its %include shows that FILE:LINE in the window and cannot be built", { skip, timeout: 120_000 }, async () => {
-  const d = desktops[0] ?? (await Desktop.start(h, "alice", home));
-  if (!desktops.includes(d)) desktops.push(d);
+  const d = await desktopFor("alice", home);
   const app = await startApp(d, home, [join(home, "broken.ks")]);
   const nodes = await waitFor(d, "the kickstart's error", (n) => labels(n).some((l) => /parts\/extra\.ks:2: error: .*frobnicate/.test(l)), 30_000);
   assert.equal(nodes.find((n) => n.role === "push button" && n.name === "Build")?.sensitive, false, "Build is not offered");
@@ -260,8 +265,7 @@ test("a kickstart with an error in its %include shows that FILE:LINE in the wind
 });
 
 test("the window follows a daemon restart (away, then back with alice's session, without restarting the app), and Cancel stops a running job", { skip, timeout: 120_000 }, async () => {
-  const d = desktops.find((x) => x.user === "alice") ?? (await Desktop.start(h, "alice", home));
-  if (!desktops.includes(d)) desktops.push(d);
+  const d = await desktopFor("alice", home);
   const app = await startApp(d, home, [join(home, "small.ks")]);
   await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);
   await click(d, "push button", "Disk image");
@@ -287,8 +291,7 @@ test("the window follows a daemon restart (away, then back with alice's session,
 test("bob, who may not build and has no polkit agent, is told so in a sentence", { skip, timeout: 120_000 }, async () => {
   const bobHome = userDir(h, "bob", "gtk-bob");
   writeSmallKs(bobHome, "small.ks");
-  const d = await Desktop.start(h, "bob", bobHome);
-  desktops.push(d);
+  const d = await desktopFor("bob", bobHome);
   const app = await startApp(d, bobHome, [join(bobHome, "small.ks")]);
   await waitFor(d, "the Build button", (n) => n.some((x) => x.role === "push button" && x.name === "Build" && x.sensitive), 30_000);
   await click(d, "push button", "Build");
@@ -337,8 +340,7 @@ async function stopAgent(agent: ChildProcess): Promise<void> {
 test("bob with a polkit agent: the administrator's answers let him create a session, run its stages one by one and open a shell", { skip, timeout: 240_000 }, async () => {
   const bobHome = userDir(h, "bob", "gtk-bob-agent");
   writeSmallKs(bobHome, "small.ks");
-  const d = desktops.find((x) => x.user === "bob") ?? (await Desktop.start(h, "bob", bobHome));
-  if (!desktops.includes(d)) desktops.push(d);
+  const d = await desktopFor("bob", bobHome);
   const app = await startApp(d, bobHome, [join(bobHome, "small.ks")]);
   const { agent, asked } = await startAgent(commandPid(app), ["approve", "carol"]);
   await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);
@@ -366,8 +368,7 @@ test("bob with a polkit agent: the administrator's answers let him create a sess
 test("bob's Create session with a polkit agent that is dismissed: the refusal as a sentence", { skip, timeout: 120_000 }, async () => {
   const bobHome = userDir(h, "bob", "gtk-bob-dismissed");
   writeSmallKs(bobHome, "small.ks");
-  const d = desktops.find((x) => x.user === "bob") ?? (await Desktop.start(h, "bob", bobHome));
-  if (!desktops.includes(d)) desktops.push(d);
+  const d = await desktopFor("bob", bobHome);
   const app = await startApp(d, bobHome, [join(bobHome, "small.ks")]);
   const { agent, asked } = await startAgent(commandPid(app), ["refuse"]);
   await waitFor(d, "the Create session button", (n) => n.some((x) => x.role === "push button" && x.name === "Create session" && x.sensitive), 30_000);

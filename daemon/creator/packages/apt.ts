@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
 import { bootId } from "../system/process.js";
-import type { InstallContext, PackageBackend, PackageRequest, PreparedInstall, RepoConfig } from "./backend.js";
+import { toolVersion } from "../system/tools.js";
+import { backendDir, type InstallContext, type PackageBackend, type PackageRequest, type PreparedInstall, type RepoConfig } from "./backend.js";
 import type { AptSources } from "./apt-sources.js";
 import type { RepoCache } from "./apt-cache.js";
 import { checkSources, prepareSources } from "./apt-sources.js";
@@ -64,10 +65,6 @@ interface Resolved {
   available: Set<string>;
 }
 
-async function toolVersion(argv: string[]): Promise<string> {
-  return (await run(argv).catch(() => ({ stdout: "unknown" }))).stdout.trim();
-}
-
 function hostArch(): string {
   return process.arch === "x64" ? "amd64" : process.arch === "arm64" ? "arm64" : process.arch;
 }
@@ -92,9 +89,7 @@ export class AptBackend implements PackageBackend {
    * request, the setup files, the hook and mmdebstrap's version.
    */
   async prepare(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<PreparedInstall> {
-    const dir = join(ctx.workDir, "apt");
-    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
-    const dispose = () => ctx.journal.release(dirId);
+    const { dir, release: dispose } = await backendDir(ctx, "apt");
     try {
       const p = await this.resolveRequest(req, repos, ctx, dir);
       return {
@@ -200,8 +195,7 @@ export class AptBackend implements PackageBackend {
    * alone needed autoremoved.
    */
   async update(req: PackageRequest, before: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
-    const dir = join(ctx.workDir, "apt");
-    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+    const { dir, release } = await backendDir(ctx, "apt");
     try {
       const p = await this.resolveRequest(req, repos, ctx, dir);
       const old = new Set(resolve(before, p.available).install);
@@ -232,7 +226,7 @@ export class AptBackend implements PackageBackend {
       for (const d of [debs, join(debs, "partial"), lists]) await ctx.sandbox.grant(d);
       await this.runAptInRoot(req, ctx, { debs, lists }, added, removed);
     } finally {
-      await ctx.journal.release(dirId);
+      await release();
     }
   }
 

@@ -4,6 +4,9 @@ import type { ImgcreateAddon, RepoEntry } from "../../kickstart/model.js";
 import type { Sandbox } from "../system/sandbox.js";
 import type { Journal } from "../journal.js";
 
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
 // The request (%packages in the backend's terms) is built by the kickstart layer; see kickstart/request.ts.
 export type { Spec, ModuleSpec, PackageRequest } from "../../kickstart/request.js";
 import type { PackageRequest } from "../../kickstart/request.js";
@@ -73,4 +76,11 @@ export interface PreparedInstall {
   key: string;
   install(): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** The backend's own directory under the session's work dir, journaled (a crash leaves none); release() removes it. */
+export async function backendDir(ctx: InstallContext, name: string): Promise<{ dir: string; release: () => Promise<void> }> {
+  const dir = join(ctx.workDir, name);
+  const { id } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+  return { dir, release: () => ctx.journal.release(id) };
 }

@@ -9,7 +9,8 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
 import { run, CommandError } from "../system/exec.js";
-import type { InstallContext, PackageBackend, PackageRequest, PreparedInstall, RepoConfig, Spec } from "./backend.js";
+import { toolVersion } from "../system/tools.js";
+import { backendDir, type InstallContext, type PackageBackend, type PackageRequest, type PreparedInstall, type RepoConfig, type Spec } from "./backend.js";
 import { DNF_DRIVER, DNF_EVENT, type DriverEvent, type DriverRequest } from "./dnf-driver.js";
 import { dnfRepos, installedRepoFiles, type DnfRepos } from "./dnf-repos.js";
 import { isGlob, missingError, where } from "./request.js";
@@ -54,10 +55,6 @@ function moduleSpecs(req: PackageRequest): DriverRequest["modules"] {
       : { disable: m.name });
 }
 
-async function toolVersion(): Promise<string> {
-  return (await run(["dnf", "--version"]).catch(() => ({ stdout: "unknown" }))).stdout.split("\n")[0]!.trim();
-}
-
 /** Every directory below dir (and dir): the sandbox's root must own them to write there. */
 async function dirsBelow(dir: string): Promise<string[]> {
   const out = [dir];
@@ -84,16 +81,14 @@ export class DnfBackend implements PackageBackend {
    * and dnf's version (a repository update that changes no package of ours still hits).
    */
   async prepare(req: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<PreparedInstall> {
-    const dir = join(ctx.workDir, "dnf");
-    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
-    const dispose = () => ctx.journal.release(dirId);
+    const { dir, release: dispose } = await backendDir(ctx, "dnf");
     try {
       const b = await this.setup(repos, ctx, dir);
       const request = this.request(req, repos, b, ctx, "download", []);
       const done = await this.download(b, request, req, ctx);
       const h = createHash("sha256");
       const add = (label: string, v: string) => h.update(`${label}\0${v.length}\0`).update(v);
-      add("backend", `dnf ${await toolVersion()}`);
+      add("backend", `dnf ${await toolVersion(["dnf", "--version"])}`);
       add("driver", DNF_DRIVER);
       // Without this build's own paths (its key files are named by their text instead).
       const { root: _r, cachedir: _c, logdir: _l, repos: _p, ...what } = request;
@@ -117,8 +112,7 @@ export class DnfBackend implements PackageBackend {
    * installs what is missing and removes the packages no longer asked for (and what only they needed).
    */
   async update(req: PackageRequest, before: PackageRequest, repos: RepoConfig, ctx: InstallContext): Promise<void> {
-    const dir = join(ctx.workDir, "dnf");
-    const { id: dirId } = await ctx.journal.take("file", { path: dir }, () => mkdir(dir, { recursive: true }));
+    const { dir, release } = await backendDir(ctx, "dnf");
     try {
       const b = await this.setup(repos, ctx, dir);
       const names = (specs: Spec[]) => specs.map((s) => s.name).filter((n) => !isGlob(n));
@@ -128,7 +122,7 @@ export class DnfBackend implements PackageBackend {
       await this.download(b, this.request(req, repos, b, ctx, "download", []), req, ctx);
       await this.inSandbox(b, this.request(req, repos, b, ctx, "update", remove), req, ctx);
     } finally {
-      await ctx.journal.release(dirId);
+      await release();
     }
   }
 

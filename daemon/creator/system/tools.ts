@@ -3,6 +3,7 @@
 import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { ImgcreateError } from "../../errors.js";
+import { run } from "./exec.js";
 
 export const TOOL_PACKAGES: Record<string, string> = {
   losetup: "mount",
@@ -59,4 +60,9 @@ export async function requireTools(names: string[]): Promise<void> {
     `missing host tool${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: install the Debian package${pkgs.length > 1 ? "s" : ""} ${pkgs.join(" ")} (apt-get install ${pkgs.join(" ")})`,
     { missingTools: missing, packages: pkgs },
   );
+}
+
+/** A tool's version line (the first line argv prints), "unknown" when it cannot say: part of cache keys. */
+export async function toolVersion(argv: string[]): Promise<string> {
+  return (await run(argv).catch(() => ({ stdout: "unknown" }))).stdout.split("\n")[0]!.trim();
 }
