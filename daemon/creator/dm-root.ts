@@ -24,9 +24,16 @@ interface Snap {
 export class DmRoot {
   private originId: number | undefined;
   private readonly snaps = new Map<string, Snap>();
+  /** Clones still reading this root through a snapshot of it, by owner: closing or merging waits for them. */
+  private readonly dependents = new Map<string, Promise<void>>();
   private base = "";
   private size = 0;
   readonly origin: string;
+
+  /** The image's size in 512-byte sectors (once open). */
+  get sectors(): number {
+    return this.size;
+  }
 
   constructor(
     private readonly journal: Journal,
@@ -71,6 +78,24 @@ export class DmRoot {
     this.snaps.set(name, { table, tableId, cowLoop: l.value, cowLoopId: l.id });
   }
 
+  /**
+   * Lets another session's clone make its snapshot of this root (journaled by the clone; the filesystem
+   * is frozen by the caller). Until `released` settles, close() and rollback() wait for the clone.
+   */
+  async share(who: string, released: Promise<void>, makeSnapshot: (origin: string, size: number) => Promise<string>): Promise<string> {
+    this.dependents.set(who, released);
+    void released.then(() => this.dependents.delete(who));
+    return dm.addSnapshot(this.origin, this.base, this.size, () => makeSnapshot(this.base, this.size), { frozen: true });
+  }
+
+  /** Waits until no clone reads this root any more; onWait hears whose copies are still running. */
+  async settle(onWait?: (owners: string[]) => void): Promise<void> {
+    while (this.dependents.size > 0) {
+      onWait?.([...this.dependents.keys()]);
+      await Promise.allSettled([...this.dependents.values()]);
+    }
+  }
+
   /** Bytes of the checkpoint's COW in use (its exceptions and their metadata). */
   async usage(name: string): Promise<number> {
     const s = this.snaps.get(name);
@@ -96,6 +121,8 @@ export class DmRoot {
   async rollback(name: string, cow: string, signal?: AbortSignal): Promise<void> {
     const s = this.snaps.get(name);
     if (!s) throw new ImgcreateError("Failed", `checkpoint ${name} has no device-mapper snapshot set up`);
+    // A merge with a clone's snapshot beside it would hand the clone the rolled-back blocks.
+    await this.settle();
     // The snapshot must be suspended when the merge table resumes: that is when the kernel hands over.
     await run(["dmsetup", "suspend", s.table]);
     await dm.reload(this.origin, dm.tables.merge(this.base, s.cowLoop, this.size));
@@ -130,6 +157,7 @@ export class DmRoot {
 
   /** Removes every table of this root (snapshots first) and their COW loop devices; the COW files stay. */
   async close(): Promise<void> {
+    await this.settle();
     for (const name of [...this.snaps.keys()].reverse()) await this.drop(name);
     if (this.originId !== undefined) await this.journal.release(this.originId);
     this.originId = undefined;

@@ -193,6 +193,11 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     throw new ImgcreateError("Failed", "this image type has no image file to roll back");
   }
 
+  /** A clone's image in constant time from a mounted src (device-mapper), mounted; undefined where it must be copied. */
+  protected async adoptSnapshot(_src: ImageCreator, _signal: AbortSignal): Promise<string | undefined> {
+    return undefined;
+  }
+
   /** Makes this (new) creator's image from export(path), relabelled as its own, and mounts it when mount is set. */
   protected async adoptImage(_exported: (to: string) => Promise<string>, _mount: boolean, _signal: AbortSignal): Promise<string> {
     throw new ImgcreateError("Failed", "this image type has no image file to clone");
@@ -230,6 +235,16 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
 
   protected log(stage: Stage, priority: LogPriority, line: string): void {
     this.emit("log", { stage, priority, line });
+  }
+
+  /** A line about something that ended between calls (no stage is listening): the session's log takes it. */
+  protected notice(line: string): void {
+    this.emit("notice", line);
+  }
+
+  /** Aborted when the creator is cleaned up: what runs in the background between calls stops on it. */
+  protected get lifetimeSignal(): AbortSignal {
+    return this.lifetime.signal;
   }
 
   /** Runs argv inside the sandboxed install root, its output as log lines of stage. */
@@ -644,7 +659,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
       const extras = join(this.workDir, "clone-extras");
       const how = await src.onImage("clone it", signal, async (s) => {
         const exported = (to: string) => src.exportImage(to, s);
-        const h = await this.adoptImage(exported, src.mounted, s);
+        const h = (await this.adoptSnapshot(src, s)) ?? (await this.adoptImage(exported, src.mounted, s));
         const { id } = await this.journal.take("file", { path: extras }, () => mkdir(extras, { mode: 0o700 }));
         try {
           await src.saveExtras(extras);

@@ -4,7 +4,7 @@ export { LoopImageCreator } from "./loop-image-creator.js";
 import { ImageCreator } from "./image-creator.js";
 /** Whether a creator over workDir can resume() the image one before it put to rest. */
 export const canResume = (workDir: string): Promise<boolean> => ImageCreator.canResume(workDir);
-export { recover, outstanding, JOURNAL_NAME } from "./journal.js";
+export { recover, releaseDevices, outstanding, JOURNAL_NAME } from "./journal.js";
 export * from "./types.js";
 export type { PackageBackend, PackageRequest, RepoConfig, SetupFile, InstallContext } from "./packages/backend.js";
 export { AptBackend } from "./packages/apt.js";

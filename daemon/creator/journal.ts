@@ -216,6 +216,23 @@ export function outstanding(workDir: string): Held[] {
   return [...held.values()];
 }
 
+/** What sits above loop devices: released in every journal before any journal's loop devices. */
+const ABOVE_LOOPS: ResourceKind[] = ["process", "freeze", "mount", "dm"];
+
+/**
+ * The first pass of recovery after a crash, over every session's journal: processes, freezes, mounts and
+ * device-mapper tables (newest first in each). A clone's snapshot table holds its source's loop device,
+ * which is in another journal: with the tables gone first, each journal's recover() can then detach its
+ * own loop devices whatever the order. Errors are left for recover() to report.
+ */
+export async function releaseDevices(workDirs: string[]): Promise<void> {
+  for (const workDir of workDirs) {
+    for (const h of outstanding(workDir).reverse()) {
+      if (ABOVE_LOOPS.includes(h.kind)) await release(h.kind, h.data).catch(() => undefined);
+    }
+  }
+}
+
 /**
  * Releases what a dead process left in workDir's journal, newest first (processes, then mounts,
  * then loop devices, then files, as they were taken), then removes the journal. Safe to call on a

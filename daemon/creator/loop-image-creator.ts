@@ -8,11 +8,12 @@ import { ImgcreateError } from "../errors.js";
 import { rootPartition } from "../kickstart/model.js";
 import { run } from "./system/exec.js";
 import { copyImage } from "./system/copy.js";
-import { relabelFilesystem, checkFilesystem, fsType, makeFilesystem, minimize } from "./system/filesystem.js";
+import { relabelFilesystem, checkFilesystem, fsType, makeFilesystem, minimize, sparseFile } from "./system/filesystem.js";
 import * as dm from "./system/dm.js";
 import * as loop from "./system/loop.js";
 import type { CheckpointMeta } from "./checkpoints.js";
 import { DmRoot } from "./dm-root.js";
+import { CloneCopy } from "./dm-clone.js";
 import * as mounts from "./system/mount.js";
 import { ImageCreator } from "./image-creator.js";
 
@@ -27,6 +28,9 @@ export class LoopImageCreator extends ImageCreator {
   /** The root's device-mapper tables while attached (where the kernel has device-mapper). */
   private dmRoot: DmRoot | undefined;
   private mountId: number | undefined;
+  /** A device-mapper clone still copying its source into its own image, and the copy's end. */
+  private cloneCopy: CloneCopy | undefined;
+  private cloneCopied: Promise<void> | undefined;
 
   /** Root filesystem type and size (MiB) by livecd-creator's rule (last sized `part /`, first typed one). */
   protected get rootFs(): { fstype: string; sizeMiB: number } {
@@ -172,6 +176,8 @@ export class LoopImageCreator extends ImageCreator {
     }
     if (meta.kind === "dm") {
       if (!this.dmRoot?.has(meta.name)) throw new ImgcreateError("InvalidState", `checkpoint "${meta.name}" is a device-mapper snapshot that is not set up: mount the session first`);
+      await this.settleClones("roll back");
+      await this.cloneCopied;
       await run(["sync", "--file-system", this.instroot]);
       await this.journal.release(this.mountId!);
       await this.dmRoot.rollback(meta.name, join(dir, "cow"), signal);
@@ -203,13 +209,19 @@ export class LoopImageCreator extends ImageCreator {
         return "device-mapper snapshot";
       }).catch(() => undefined);
     }
+    const root = this.dmRoot;
+    return this.withFrozen(() => root.checkpoint(basename(dir), join(dir, "cow"))).then(
+      () => "device-mapper snapshot",
+      () => undefined,
+    );
+  }
+
+  /** Runs fn while the mounted filesystem is synced and frozen: clean and unchanging on its device. */
+  private async withFrozen<T>(fn: () => Promise<T>): Promise<T> {
     await run(["sync", "--file-system", this.instroot]);
     const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
     try {
-      await this.dmRoot.checkpoint(basename(dir), join(dir, "cow"));
-      return "device-mapper snapshot";
-    } catch {
-      return undefined;
+      return await fn();
     } finally {
       await this.journal.release(id);
     }
@@ -256,29 +268,97 @@ export class LoopImageCreator extends ImageCreator {
   }
 
   /**
+   * A clone of a source mounted on device-mapper, in constant time: a snapshot of the source's root
+   * (relabelled as this image's), mounted at once, copied into this image's own file by the kernel in
+   * the background (dm-clone.ts). Undefined (then the image is copied) where that cannot be: no
+   * device-mapper here or under the source, or a kernel without the snapshot or mirror target.
+   */
+  protected override async adoptSnapshot(src: ImageCreator, signal: AbortSignal): Promise<string | undefined> {
+    if (!(src instanceof LoopImageCreator) || !src.dmRoot || src.mountId === undefined || !this.useDm()) return undefined;
+    const source = src.dmRoot;
+    const size = source.sectors;
+    const taken: number[] = [];
+    try {
+      taken.push((await this.journal.take("file", { path: this.imagePath }, () => sparseFile(this.imagePath, size * 512))).id);
+      const own = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
+      this.journal.note(own.id, { device: own.value });
+      taken.push(own.id);
+      const copy = new CloneCopy(this.journal, this.dmOwner(), own.value, size);
+      await copy.start(
+        join(this.workDir, "clone-cow"),
+        (make) => src.withFrozen(() => source.share(this.dmOwner(), copy.released, make)),
+        (snapshot) => this.relabel(signal, snapshot),
+      );
+      this.cloneCopy = copy;
+      this.loopId = own.id;
+    } catch (err) {
+      for (const id of taken.reverse()) await this.journal.release(id).catch(() => undefined);
+      this.log("mount", "warning", `no device-mapper clone (${(err as Error).message.split("\n")[0]}): copying the image instead`);
+      return undefined;
+    }
+    await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
+    this.dmRoot = new DmRoot(this.journal, this.dmOwner());
+    this.rootDevice = await this.dmRoot.open(this.cloneCopy.device, []);
+    await this.mountRoot(this.rootDevice);
+    this.cloneCopied = this.finishCopy(this.cloneCopy);
+    this.cloneCopied.catch(() => undefined);
+    return "device-mapper snapshot; its own image is copied in the background";
+  }
+
+  /** The background end of a device-mapper clone: the copy, then the free blocks given back to the image file's holes. */
+  private async finishCopy(copy: CloneCopy): Promise<void> {
+    const t0 = Date.now();
+    try {
+      await copy.copy(this.lifetimeSignal);
+    } catch (err) {
+      if (!this.lifetimeSignal.aborted) this.notice(`the clone's image could not be copied from its source: ${(err as Error).message}`);
+      throw err;
+    }
+    // The mirror wrote every block, holes too: a trim punches the free ones out of the file again.
+    if (this.mountId !== undefined) await run(["fstrim", this.instroot]).catch(() => undefined);
+    this.notice(`the clone's image is its own now (copied from its source in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+
+  /** Waits for clones of this image still copying from it, saying so in the log of stage `what`. */
+  private async settleClones(what: string): Promise<void> {
+    await this.dmRoot?.settle((owners) => this.log(what === "unmount" ? "unmount" : "mount", "info", `waiting for the clone (session ${owners.join(", ")}) to finish copying its image before the ${what}`));
+  }
+
+  override async cleanup(): Promise<void> {
+    // Clones reading this image finish their copy first; a clone of ours copying lets its source go once its tables are gone.
+    await this.settleClones("cleanup").catch(() => undefined);
+    try {
+      await super.cleanup();
+    } finally {
+      await this.cloneCopy?.close().catch(() => undefined);
+    }
+  }
+
+  /**
    * Gives the image file (a copy of another image) this image's label and a new UUID. A copy of a
    * mounted xfs, though frozen for the copy, still has its log to replay, and xfs_admin will not change
    * the UUID of such a filesystem (it says so and exits 0): mounting the copy once (nouuid, since its
    * source may be mounted) replays the log first.
    */
-  private async relabel(signal: AbortSignal): Promise<void> {
-    if (this.rootFs.fstype === "xfs") await this.replayLog();
-    await relabelFilesystem(this.imagePath, this.rootFs.fstype, this.rootfsLabel(), { signal });
+  private async relabel(signal: AbortSignal, target = this.imagePath): Promise<void> {
+    if (this.rootFs.fstype === "xfs") await this.replayLog(target);
+    await relabelFilesystem(target, this.rootFs.fstype, this.rootfsLabel(), { signal });
   }
 
-  private async replayLog(): Promise<void> {
+  /** Mounts target (the image file through a loop device, or a block device as it is) once with nouuid. */
+  private async replayLog(target: string): Promise<void> {
     const dir = join(this.workDir, "log-replay");
     const d = await this.journal.take("file", { path: dir }, () => mkdir(dir));
+    let l: { id: number; value: string } | undefined;
     try {
-      const l = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
-      this.journal.note(l.id, { device: l.value });
-      try {
-        const m = await this.journal.take("mount", { path: dir }, () => mounts.mount(l.value, dir, { type: "xfs", options: "nouuid" }));
-        await this.journal.release(m.id);
-      } finally {
-        await this.journal.release(l.id);
+      if (!target.startsWith("/dev/")) {
+        l = await this.journal.take("loop", { path: target }, () => loop.attach(target));
+        this.journal.note(l.id, { device: l.value });
       }
+      const m = await this.journal.take("mount", { path: dir }, () => mounts.mount(l?.value ?? target, dir, { type: "xfs", options: "nouuid" }));
+      await this.journal.release(m.id);
     } finally {
+      if (l) await this.journal.release(l.id);
       await this.journal.release(d.id);
     }
   }
@@ -286,13 +366,9 @@ export class LoopImageCreator extends ImageCreator {
   /** Hands store() the image file while the filesystem is frozen: clean and unchanging, though still mounted. */
   protected override async saveImage(store: (image: string) => Promise<void>): Promise<void> {
     if (this.mountId === undefined) return store(this.imagePath);
-    await run(["sync", "--file-system", this.instroot]);
-    const { id } = await this.journal.take("freeze", { path: this.instroot }, () => mounts.freeze(this.instroot));
-    try {
-      await store(this.imagePath);
-    } finally {
-      await this.journal.release(id);
-    }
+    // A clone still copying has its image file half written: the copy must be done first.
+    await this.cloneCopied;
+    return this.withFrozen(() => store(this.imagePath));
   }
 
   protected override async unmountInstroot(): Promise<void> {
@@ -304,11 +380,16 @@ export class LoopImageCreator extends ImageCreator {
     // holds a copy of this mount, our umount only removes our view and would not write anything back.
     // (detachFile then waits until the kernel really lets go of the loop device, or reports Busy,
     // so package() never checks a filesystem that is still mounted elsewhere.)
+    await this.settleClones("unmount");
+    await this.cloneCopied;
     if (this.mountId !== undefined) await run(["sync", "--file-system", this.instroot]);
     if (this.mountId !== undefined) await this.journal.release(this.mountId);
     this.mountId = undefined;
     await this.dmRoot?.close();
     this.dmRoot = undefined;
+    await this.cloneCopy?.close();
+    this.cloneCopy = undefined;
+    this.cloneCopied = undefined;
     if (this.loopId !== undefined) await this.journal.release(this.loopId);
     this.loopId = undefined;
     this.rootDevice = undefined;

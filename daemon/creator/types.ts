@@ -56,4 +56,6 @@ export interface LogEvent {
 export interface CreatorEvents {
   progress: [ProgressEvent];
   log: [LogEvent];
+  /** Something that ended between calls (a clone's background copy), for the session's log. */
+  notice: [string];
 }

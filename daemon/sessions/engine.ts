@@ -20,7 +20,7 @@ export interface EngineLog {
   line: string;
 }
 
-/** What the session drives: one image creator (CONTRACTS.md "creator/"). */
+/** What the session drives: one image creator (CONTRACTS.md "creator/"); it emits "progress" and "log" during calls, "notice" (a line) for what ends between them. */
 export interface Creator extends EventEmitter {
   mount(signal?: AbortSignal): Promise<unknown>;
   install(signal?: AbortSignal): Promise<unknown>;
@@ -87,6 +87,8 @@ export interface Engine {
   checkRepositories(model: unknown): Promise<void>;
   /** Releases what a dead daemon left in a session's work dir (its journal). */
   recover(workDir: string): Promise<void>;
+  /** Before recover() of each: the devices of every session's journal (a clone's tables hold its source's loop device). */
+  releaseDevices(workDirs: string[]): Promise<void>;
   /** Whether the work dir holds a resting image a new creator can resume. */
   canResume(workDir: string): Promise<boolean>;
 }
@@ -135,6 +137,7 @@ export async function loadEngine(): Promise<Engine> {
     | ((path: string, o: { readFile(p: string): string | undefined; cwd?: string }) => { model: unknown; diagnostics: Diagnostic[] })
     | undefined;
   const recover = (await firstExport(creatorMods, "recover")) as ((workDir: string) => Promise<void>) | undefined;
+  const releaseDevices = (await firstExport(creatorMods, "releaseDevices")) as ((workDirs: string[]) => Promise<void>) | undefined;
   const canResume = (await firstExport(creatorMods, "canResume")) as ((workDir: string) => Promise<boolean>) | undefined;
   const checkRepositories = (await firstExport(creatorMods, "checkRepositories")) as ((model: unknown) => Promise<void>) | undefined;
 
@@ -158,6 +161,9 @@ export async function loadEngine(): Promise<Engine> {
     },
     async recover(workDir) {
       if (recover) await recover(workDir);
+    },
+    async releaseDevices(workDirs) {
+      if (releaseDevices) await releaseDevices(workDirs);
     },
     async canResume(workDir) {
       return canResume ? canResume(workDir) : false;

@@ -92,7 +92,9 @@ export class SessionRegistry extends EventEmitter {
     await fse.ensureDir(this.sessionsDir, 0o711);
     await fse.chmod(this.sessionsDir, 0o711);
     await fse.chmod(this.opts.stateDir, 0o711);
-    for (const id of await fse.readdir(this.sessionsDir)) {
+    const ids = await fse.readdir(this.sessionsDir);
+    await this.opts.engine.releaseDevices(ids.map((id) => join(this.sessionsDir, id, "work")));
+    for (const id of ids) {
       const dir = join(this.sessionsDir, id);
       let s: Session;
       try {
@@ -512,7 +514,7 @@ export class SessionRegistry extends EventEmitter {
   /** The engine's creator for s's type, name and options over its work dir. */
   private newCreator(s: Session, model: unknown): Creator {
     const o = s.record.options;
-    return this.opts.engine.newCreator(s.record.type, model, s.record.name, {
+    const c = this.opts.engine.newCreator(s.record.type, model, s.record.name, {
       workDir: s.workDir,
       owner: s.id,
       cacheDir: this.opts.cacheDir,
@@ -527,6 +529,9 @@ export class SessionRegistry extends EventEmitter {
       product: o.product,
       bootloader: o.bootloader,
     });
+    // What the creator finishes between calls (a clone's background copy) goes to the session's log.
+    c.on("notice", (line: string) => s.log?.info(line));
+    return c;
   }
 
   private async runStage(s: Session, job: Job, stage: Stage, i: number, of: number, target?: { who: Identity; destdir: string }): Promise<void> {

@@ -110,10 +110,30 @@ export async function cowUsage(name: string): Promise<CowUsage> {
   return { allocated: Number(m[1]), total: Number(m[2]), metadata: Number(m[3]) };
 }
 
-/** Table lines for the snapshot targets (persistent COW, 4 KiB chunks). */
+/** A mirror's resynchronization: regions in sync of the total, and whether every leg is alive ("A"). */
+export interface MirrorSync {
+  inSync: number;
+  total: number;
+  healthy: boolean;
+}
+
+/** Reads a mirror table's status ("mirror 2 <dev> <dev> <in-sync>/<total> 1 <health> ..."). */
+export function parseMirrorStatus(line: string): MirrorSync {
+  const m = /\bmirror \d+ (?:\S+ )+?(\d+)\/(\d+) \d+ ([A-Za-z]+)/.exec(line);
+  if (!m) throw new ImgcreateError("Failed", `device-mapper mirror status not understood: ${line}`);
+  return { inSync: Number(m[1]), total: Number(m[2]), healthy: /^A+$/.test(m[3]!) };
+}
+
+export async function mirrorSync(name: string): Promise<MirrorSync> {
+  return parseMirrorStatus((await run(["dmsetup", "status", name])).stdout.trim());
+}
+
+/** Table lines for the snapshot targets (persistent COW, 4 KiB chunks) and the mirror that copies a clone into its own image. */
 export const tables = {
   origin: (dev: string, size: number) => `0 ${size} snapshot-origin ${dev}`,
   snapshot: (origin: string, cow: string, size: number) => `0 ${size} snapshot ${origin} ${cow} P 8`,
   merge: (origin: string, cow: string, size: number) => `0 ${size} snapshot-merge ${origin} ${cow} P 8`,
   linear: (dev: string, size: number) => `0 ${size} linear ${dev} 0`,
+  /** Reads from `from`, writes to both; the kernel copies `from` into `to` region by region (512 KiB, log in memory). */
+  mirror: (from: string, to: string, size: number) => `0 ${size} mirror core 1 1024 2 ${from} 0 ${to} 0`,
 };

@@ -65,14 +65,19 @@ export async function relabelFilesystem(file: string, fstype: string, label: str
   }
 }
 
-/** Creates a sparse file of sizeMiB and a filesystem in it (no loop device needed for that). */
-export async function makeFilesystem(file: string, fstype: string, label: string, sizeMiB: number, opts: RunOptions = {}): Promise<void> {
+/** Creates a new sparse file of `bytes` (0600). */
+export async function sparseFile(file: string, bytes: number): Promise<void> {
   const fh = await open(file, "wx", 0o600);
   try {
-    await fh.truncate(sizeMiB * 1024 * 1024);
+    await fh.truncate(bytes);
   } finally {
     await fh.close();
   }
+}
+
+/** Creates a sparse file of sizeMiB and a filesystem in it (no loop device needed for that). */
+export async function makeFilesystem(file: string, fstype: string, label: string, sizeMiB: number, opts: RunOptions = {}): Promise<void> {
+  await sparseFile(file, sizeMiB * 1024 * 1024);
   await run(fsType(fstype).mkfs(file, label), opts);
 }
 

@@ -53,21 +53,48 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
     const usage = await c.checkpointUsage();
     assert.ok(usage["c1"]! > 0, `CheckpointUsage counts the COW in use (${JSON.stringify(usage)})`);
 
-    // A clone of the mounted source: its own root table; what it changes, the source never sees.
+    // A clone of the mounted source: at once a snapshot of its root, relabelled and mounted; the kernel
+    // copies it into the clone's own image meanwhile. What the clone changes, the source never sees.
     const clone = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone", { workDir: join(tmp, "clone"), owner: "vmclone" });
+    const notices: string[] = [];
+    clone.on("notice", (l) => notices.push(l));
+    const dropped = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone2", { workDir: join(tmp, "clone2"), owner: "vmclone2" });
     try {
       t0 = Date.now();
       const how = await clone.cloneFrom(c);
       t.diagnostic(`clone (${how}): ${Date.now() - t0} ms (TCG guest)`);
-      assert.ok((await dm.list()).includes("imgcreate-vmclone-root"));
+      assert.match(how, /^device-mapper snapshot/);
+      for (const table of ["imgcreate-vmclone-root", "imgcreate-vmclone-base", "imgcreate-vmclone-source"]) assert.ok((await dm.list()).includes(table), table);
       assert.ok(has(clone, "a"));
       writeFileSync(join(clone.instroot, "only-clone"), "x\n");
       rmSync(join(clone.instroot, "a"));
+      writeFileSync(join(c.instroot, "only-source"), "y\n");
       assert.ok(has(c, "a") && !has(c, "only-clone"), "the source is unchanged by its clone");
+      assert.ok(!has(clone, "only-source"), "nor the clone by its source");
+
+      // A clone closed while it copies lets its source go at once.
+      await dropped.cloneFrom(c);
+      await dropped.cleanup();
+      assert.ok(!(await dm.list()).some((n) => n.startsWith("imgcreate-vmclone2-")), "the closed clone's tables are gone");
+
+      // The source's unmount waits for the copy; then the clone reads only its own image.
+      t0 = Date.now();
+      await c.unmount();
+      t.diagnostic(`source unmount, waiting for the clone's copy of the 768 MiB root: ${Date.now() - t0} ms (TCG guest)`);
+      assert.ok(!(await dm.list()).includes("imgcreate-vmclone-source"), "the clone's snapshot of the source is gone");
+      assert.match(notices.join("\n"), /the clone's image is its own now/);
+      assert.ok(has(clone, "only-clone") && !has(clone, "a"));
+      await clone.unmount();
+      await clone.mount();
+      assert.ok(has(clone, "only-clone") && !has(clone, "a") && !has(clone, "only-source"), "the clone's own image has what the clone wrote");
+      await clone.unmount();
+      const uuid = (f: string) => execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", f], { encoding: "utf8" }).trim();
+      assert.notEqual(uuid(join(tmp, "clone", "rootfs.img")), uuid(join(tmp, "work", "rootfs.img")), "the clone has a UUID of its own");
+      execFileSync("e2fsck", ["-fn", join(tmp, "clone", "rootfs.img")]);
     } finally {
+      await dropped.cleanup();
       await clone.cleanup();
     }
-    await c.unmount();
 
     // Unmounted: a checkpoint is a snapshot too (the origin set up for it and taken down again), and
     // rollback merges it back with no mount.
