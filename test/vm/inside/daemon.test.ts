@@ -71,3 +71,32 @@ test("the daemon's sessions use dm tables; kill -9 mid-clone, restart: no table 
   assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmd-/, "no loop device of ours is left");
   for (const s of list) await imgcreate("session", "close", s.id);
 });
+
+test("a clone of a mounted session is ready at once; kill -9 while it copies, restart: no table or loop device left", async () => {
+  const id = (await imgcreate("session", "create", "--type", "loop", "--name", "vmd2", "vm.ks")).trim();
+  await imgcreate("session", "mount", id);
+  const cloneId = (await imgcreate("session", "clone", id)).trim().split("/").pop()!;
+  assert.match(await imgcreate("session", "logs", cloneId), /cloned from session \S+ \(device-mapper snapshot; its own image is copied in the background\)/);
+  const tables = await dm.list();
+  assert.ok(tables.includes(`imgcreate-${cloneId}-source`), `the clone still reads its source: ${tables.join(" ")}`);
+  await stopDaemon("SIGKILL");
+  await startDaemon();
+  const list = (await imgcreate("--json", "session", "list")).trim().split("\n").map((l) => JSON.parse(l) as { id: string; state: string });
+  assert.deepEqual(list.map((s) => s.state), ["interrupted", "interrupted"]);
+  assert.deepEqual(await dm.list(), [], "no table of ours is left (the clone's snapshot held its source's loop device)");
+  assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmd-/, "no loop device of ours is left");
+  for (const s of list) await imgcreate("session", "close", s.id);
+});
+
+test("closing the source waits for its clone's copy; the clone then stands alone", async () => {
+  const id = (await imgcreate("session", "create", "--type", "loop", "--name", "vmd3", "vm.ks")).trim();
+  await imgcreate("session", "mount", id);
+  const cloneId = (await imgcreate("session", "clone", id)).trim().split("/").pop()!;
+  await imgcreate("session", "close", id);
+  assert.match(await imgcreate("session", "logs", cloneId), /the clone's image is its own now/);
+  assert.deepEqual((await dm.list()).sort(), [`imgcreate-${cloneId}-base`, `imgcreate-${cloneId}-root`], "the clone reads only its own image");
+  await imgcreate("session", "checkpoint", cloneId, "k");
+  await imgcreate("session", "close", cloneId);
+  assert.deepEqual(await dm.list(), []);
+  assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmd-/);
+});
