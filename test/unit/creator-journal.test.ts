@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { Journal, outstanding, recover } from "../../daemon/creator/journal.js";
+import { Journal, outstanding, recover, releaseDevices } from "../../daemon/creator/journal.js";
 import { bootId, startTime } from "../../daemon/creator/system/process.js";
 import { makeTmp, removeTmp } from "../helpers/tmp.js";
 
@@ -85,6 +85,35 @@ test("recover() kills a journaled process of this boot, and leaves a pid recorde
     stranger.kill("SIGKILL");
     ours.kill("SIGKILL");
     await Promise.all([oursGone, strangerGone]);
+    await removeTmp(tmp);
+  }
+});
+
+test("releaseDevices() releases what sits above loop devices in every journal, and leaves the rest (and the journals) to recover()", async () => {
+  const tmp = await makeTmp("creator-journal");
+  const procs = [spawn("sleep", ["30"], { stdio: "ignore" }), spawn("sleep", ["30"], { stdio: "ignore" })];
+  const gone = procs.map((p) => new Promise((r) => p.once("exit", r)));
+  try {
+    const dirs = [join(tmp, "a"), join(tmp, "b")];
+    for (const [i, dir] of dirs.entries()) {
+      mkdirSync(dir);
+      const j = new Journal(dir);
+      await j.take("file", { path: join(dir, "image") }, async () => writeFileSync(join(dir, "image"), "x"));
+      const p = await j.take("process", { argv: ["sleep"], boot: bootId() }, async () => undefined);
+      j.notePid(p.id, procs[i]!.pid!);
+    }
+    await new Promise((r) => setTimeout(r, 100)); // let the start times be noted
+    await releaseDevices(dirs);
+    await Promise.all(gone);
+    for (const dir of dirs) {
+      assert.ok(existsSync(join(dir, "image")), "files stay for recover()");
+      assert.equal(outstanding(dir).length, 2, "the journal is replayed in full by recover()");
+      assert.deepEqual(await recover(dir), { released: 2 });
+      assert.ok(!existsSync(join(dir, "image")));
+    }
+  } finally {
+    for (const p of procs) p.kill("SIGKILL");
+    await Promise.all(gone);
     await removeTmp(tmp);
   }
 });
