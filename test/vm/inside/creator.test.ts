@@ -66,8 +66,20 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
       assert.match(how, /^device-mapper snapshot/);
       for (const table of ["imgcreate-vmclone-root", "imgcreate-vmclone-base", "imgcreate-vmclone-source"]) assert.ok((await dm.list()).includes(table), table);
       assert.ok(has(clone, "a"));
-      writeFileSync(join(clone.instroot, "only-clone"), "x\n");
-      rmSync(join(clone.instroot, "a"));
+      // Byte for byte: the source frozen (nothing of its own writes it), the clone writes and deletes.
+      const sourceDev = "/dev/mapper/imgcreate-vmtest-root";
+      const sum = () => execFileSync("sha256sum", [sourceDev], { encoding: "utf8" }).split(" ")[0];
+      execFileSync("fsfreeze", ["-f", c.instroot]);
+      try {
+        const before = sum();
+        writeFileSync(join(clone.instroot, "only-clone"), "x\n");
+        writeFileSync(join(clone.instroot, "big"), Buffer.alloc(8 * 2 ** 20, 7));
+        rmSync(join(clone.instroot, "a"));
+        execFileSync("sync", ["--file-system", clone.instroot]);
+        assert.equal(sum(), before, "the source's device is byte for byte what it was");
+      } finally {
+        execFileSync("fsfreeze", ["-u", c.instroot]);
+      }
       writeFileSync(join(c.instroot, "only-source"), "y\n");
       assert.ok(has(c, "a") && !has(c, "only-clone"), "the source is unchanged by its clone");
       assert.ok(!has(clone, "only-source"), "nor the clone by its source");
