@@ -5,6 +5,9 @@
 // copies the snapshot into the image region by region while the clone is used (writes go to both legs),
 // as pvmove moves a volume. Once in sync the mirror becomes a linear table over the image, the snapshot
 // and its COW go, and the source, which waits for that before it unmounts, merges or closes, is free.
+// An unmounted source is read through a read-only loop device of the clone's own instead (nothing
+// writes it while the clone reads: the source's next attach waits, readers() below); the clone is then
+// unmounted too, and lets go of its tables once copied.
 import { ImgcreateError } from "../errors.js";
 import type { Journal } from "./journal.js";
 import * as dm from "./system/dm.js";
@@ -13,6 +16,30 @@ import * as loop from "./system/loop.js";
 
 /** Makes the clone's snapshot of the source (journaled by the clone) while the source's root stays consistent. */
 export type ShareSource = (makeSnapshot: (origin: string, size: number) => Promise<string>) => Promise<string>;
+
+/** Clones reading an unmounted image file (by its path) through their own read-only loop devices. */
+const fileReaders = new Map<string, Set<Promise<void>>>();
+
+/** Records that a clone reads image until released settles. */
+export function addReader(image: string, released: Promise<void>): void {
+  const set = fileReaders.get(image) ?? new Set();
+  fileReaders.set(image, set);
+  set.add(released);
+  void released.then(() => {
+    set.delete(released);
+    if (set.size === 0 && fileReaders.get(image) === set) fileReaders.delete(image);
+  });
+}
+
+/** Waits until no clone reads image any more (before anything writes it); onWait hears it once if it must wait. */
+export async function settleReaders(image: string, onWait?: () => void): Promise<void> {
+  let told = false;
+  for (let set = fileReaders.get(image); set && set.size > 0; set = fileReaders.get(image)) {
+    if (!told) onWait?.();
+    told = true;
+    await Promise.allSettled([...set]);
+  }
+}
 
 export class CloneCopy {
   /** Settles once the clone reads nothing of its source any more (copied, or its tables removed). */
@@ -64,6 +91,14 @@ export class CloneCopy {
       await this.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Takes a read-only loop device of the clone's own on the source's unmounted image file (for start's share). */
+  async readFile(image: string, makeSnapshot: (origin: string, size: number) => Promise<string>): Promise<string> {
+    const l = await this.journal.take("loop", { path: image, readOnly: true }, () => loop.attach(image, { readOnly: true }));
+    this.ids.push(l.id);
+    addReader(image, this.released);
+    return makeSnapshot(l.value, await dm.sectors(l.value));
   }
 
   /**

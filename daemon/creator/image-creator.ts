@@ -193,7 +193,15 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     throw new ImgcreateError("Failed", "this image type has no image file to roll back");
   }
 
-  /** A clone's image in constant time from a mounted src (device-mapper), mounted; undefined where it must be copied. */
+  /** Waits for what still works on the image between calls (an unmounted clone's background copy) before stage uses it. */
+  protected async imageReady(_stage: Stage): Promise<void> {}
+
+  /** Resolves once nothing works on the image in the background, or undefined when nothing does (the session may rest then). */
+  background(): Promise<void> | undefined {
+    return undefined;
+  }
+
+  /** A clone's image in constant time from src's (device-mapper), mounted if src is; undefined where it must be copied. */
   protected async adoptSnapshot(_src: ImageCreator, _signal: AbortSignal): Promise<string | undefined> {
     return undefined;
   }
@@ -284,6 +292,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     const p = (async () => {
       try {
         this.progress(stage, { fraction: 0, message: `${stage} started` });
+        await this.imageReady(stage);
         const result = await fn(s);
         this._state = to;
         this.progress(stage, { fraction: 1, message: `${stage} done` });
@@ -567,6 +576,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     this.running = what;
     const p = (async () => {
       try {
+        await this.imageReady("mount");
         return await fn(s);
       } finally {
         this.running = undefined;
@@ -718,6 +728,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   async cleanup(): Promise<void> {
     this.lifetime.abort();
     await this.runningStage?.catch(() => undefined);
+    await this.background();
     try {
       await this._sandbox?.close();
       this._sandbox = undefined;

@@ -29,6 +29,8 @@ export interface ResourceData {
   version?: number;
   /** dm: the device-mapper table's name. */
   name?: string;
+  /** loop: a read-only device on another session's image (release detaches only read-only ones). */
+  readOnly?: boolean;
 }
 
 type Entry =
@@ -61,7 +63,7 @@ export async function release(kind: ResourceKind, data: ResourceData): Promise<v
       if (data.name) await dm.remove(data.name);
       return;
     case "loop":
-      if (data.path) await loop.detachFile(data.path);
+      if (data.path) await loop.detachFile(data.path, { readOnly: data.readOnly === true });
       else if (data.device) await loop.detach(data.device);
       return;
     case "file":

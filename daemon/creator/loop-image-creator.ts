@@ -1,7 +1,7 @@
 // LoopImageCreator: the install root is a filesystem (ext4 by default, or the kickstart's fstype) in a
 // sparse file, attached to a loop device and mounted. package() writes <name>.img: checked clean,
 // shrunk to its minimum and re-sparsified (unless opts.minimize is false).
-import { chmod, mkdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { ImgcreateError } from "../errors.js";
@@ -13,7 +13,8 @@ import * as dm from "./system/dm.js";
 import * as loop from "./system/loop.js";
 import type { CheckpointMeta } from "./checkpoints.js";
 import { DmRoot } from "./dm-root.js";
-import { CloneCopy } from "./dm-clone.js";
+import { CloneCopy, settleReaders } from "./dm-clone.js";
+import type { Stage } from "./types.js";
 import * as mounts from "./system/mount.js";
 import { ImageCreator } from "./image-creator.js";
 
@@ -31,6 +32,8 @@ export class LoopImageCreator extends ImageCreator {
   /** A device-mapper clone still copying its source into its own image, and the copy's end. */
   private cloneCopy: CloneCopy | undefined;
   private cloneCopied: Promise<void> | undefined;
+  /** finishCopy() while it runs (settles without an error). */
+  private copying: Promise<void> | undefined;
 
   /** Root filesystem type and size (MiB) by livecd-creator's rule (last sized `part /`, first typed one). */
   protected get rootFs(): { fstype: string; sizeMiB: number } {
@@ -107,6 +110,7 @@ export class LoopImageCreator extends ImageCreator {
    * device-mapper, through an origin table with the image's snapshot checkpoints set up again.
    */
   private async attachAndMount(): Promise<void> {
+    await this.settleFileReaders("mount");
     const { id, value: dev } = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(id, { device: dev });
     this.loopId = id;
@@ -134,6 +138,7 @@ export class LoopImageCreator extends ImageCreator {
    * all taken down afterwards: an unmounted image is checkpointed and rolled back in constant time too.
    */
   private async withDmOrigin<T>(fn: (root: DmRoot) => Promise<T>): Promise<T> {
+    await this.settleFileReaders("mount");
     const l = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
     this.journal.note(l.id, { device: l.value });
     const root = new DmRoot(this.journal, this.dmOwner());
@@ -274,9 +279,13 @@ export class LoopImageCreator extends ImageCreator {
    * device-mapper here or under the source, or a kernel without the snapshot or mirror target.
    */
   protected override async adoptSnapshot(src: ImageCreator, signal: AbortSignal): Promise<string | undefined> {
-    if (!(src instanceof LoopImageCreator) || !src.dmRoot || src.mountId === undefined || !this.useDm()) return undefined;
+    if (!(src instanceof LoopImageCreator) || !this.useDm()) return undefined;
+    const mounted = src.mountId !== undefined;
     const source = src.dmRoot;
-    const size = source.sectors;
+    if (mounted && !source) return undefined;
+    // Mounted: a snapshot of its origin (frozen meanwhile). Unmounted: of its file, through a read-only loop device of ours.
+    const image = src.imagePath;
+    const size = source && mounted ? source.sectors : (await stat(image)).size / 512;
     const taken: number[] = [];
     try {
       taken.push((await this.journal.take("file", { path: this.imagePath }, () => sparseFile(this.imagePath, size * 512))).id);
@@ -286,7 +295,7 @@ export class LoopImageCreator extends ImageCreator {
       const copy = new CloneCopy(this.journal, this.dmOwner(), own.value, size);
       await copy.start(
         join(this.workDir, "clone-cow"),
-        (make) => src.withFrozen(() => source.share(this.dmOwner(), copy.released, make)),
+        source && mounted ? (make) => src.withFrozen(() => source.share(this.dmOwner(), copy.released, make)) : (make) => copy.readFile(image, make),
         (snapshot) => this.relabel(signal, snapshot),
       );
       this.cloneCopy = copy;
@@ -297,12 +306,26 @@ export class LoopImageCreator extends ImageCreator {
       return undefined;
     }
     await this.journal.take("file", { path: this.instroot }, () => mkdir(this.instroot));
-    this.dmRoot = new DmRoot(this.journal, this.dmOwner());
-    this.rootDevice = await this.dmRoot.open(this.cloneCopy.device, []);
-    await this.mountRoot(this.rootDevice);
+    if (mounted) {
+      this.dmRoot = new DmRoot(this.journal, this.dmOwner());
+      this.rootDevice = await this.dmRoot.open(this.cloneCopy.device, []);
+      await this.mountRoot(this.rootDevice);
+    }
     this.cloneCopied = this.finishCopy(this.cloneCopy);
-    this.cloneCopied.catch(() => undefined);
+    const copying = this.cloneCopied.catch(() => undefined).finally(() => {
+      if (this.copying === copying) this.copying = undefined;
+    });
+    this.copying = copying;
     return "device-mapper snapshot; its own image is copied in the background";
+  }
+
+  /** An unmounted clone's stages and calls wait for its copy; a mounted one works on the mirror meanwhile. */
+  protected override async imageReady(_stage: Stage): Promise<void> {
+    if (this.mountId === undefined) await this.cloneCopied;
+  }
+
+  override background(): Promise<void> | undefined {
+    return this.copying;
   }
 
   /** The background end of a device-mapper clone: the copy, then the free blocks given back to the image file's holes. */
@@ -315,13 +338,50 @@ export class LoopImageCreator extends ImageCreator {
       throw err;
     }
     // The mirror wrote every block, holes too: a trim punches the free ones out of the file again.
-    if (this.mountId !== undefined) await run(["fstrim", this.instroot]).catch(() => undefined);
+    if (this.mountId !== undefined) {
+      // The root table took its limits from the mirror (no discards): loaded again, it has the image's.
+      if (this.dmRoot) await dm.restack(this.dmRoot.origin);
+      await this.trim(this.instroot);
+    } else await this.trimAndDetach(copy);
     this.notice(`the clone's image is its own now (copied from its source in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+
+  /**
+   * An unmounted clone, copied: its free blocks trimmed through a short mount of its own, then its table
+   * and loop device let go, so that it holds nothing but files (and may rest) as any unmounted image.
+   */
+  private async trimAndDetach(copy: CloneCopy): Promise<void> {
+    const dir = join(this.workDir, "trim");
+    const d = await this.journal.take("file", { path: dir }, () => mkdir(dir));
+    try {
+      const m = await this.journal.take("mount", { path: dir }, () => mounts.mount(copy.device, dir, { type: mountType(this.rootFs.fstype) }));
+      try {
+        await this.trim(dir);
+      } finally {
+        await this.journal.release(m.id);
+      }
+    } finally {
+      await this.journal.release(d.id);
+    }
+    await copy.close();
+    this.cloneCopy = undefined;
+    if (this.loopId !== undefined) await this.journal.release(this.loopId);
+    this.loopId = undefined;
+  }
+
+  /** Gives the free blocks of the filesystem mounted on dir back to the image file's holes; a failure only costs space, and is said. */
+  private async trim(dir: string): Promise<void> {
+    await run(["fstrim", dir]).catch((err: Error) => this.notice(`the clone's image keeps its free blocks allocated (fstrim failed: ${err.message.split("\n")[0]})`));
   }
 
   /** Waits for clones of this image still copying from it, saying so in the log of stage `what`. */
   private async settleClones(what: string): Promise<void> {
     await this.dmRoot?.settle((owners) => this.log(what === "unmount" ? "unmount" : "mount", "info", `waiting for the clone (session ${owners.join(", ")}) to finish copying its image before the ${what}`));
+  }
+
+  /** Before this unmounted image is written: clones still reading its file finish their copy. */
+  private async settleFileReaders(stage: Stage): Promise<void> {
+    await settleReaders(this.imagePath, () => this.log(stage, "info", "waiting for a clone of this image to finish copying it"));
   }
 
   override async cleanup(): Promise<void> {

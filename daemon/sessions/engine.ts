@@ -40,6 +40,8 @@ export interface Creator extends EventEmitter {
   /** Bytes each checkpoint takes (COW in use for a device-mapper snapshot). */
   checkpointUsage?(): Promise<Record<string, number>>;
   dropCheckpoint?(name: string): Promise<void>;
+  /** Resolves once nothing works on the image in the background (a clone's copy); undefined when nothing does. */
+  background?(): Promise<void> | undefined;
   /** Puts an unmounted or packaged image to rest (only files held, kept across restarts); the creator is done with after. */
   rest?(): Promise<void>;
   /** Takes up, in a new creator, the image one over the same work dir put to rest. */

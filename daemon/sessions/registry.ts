@@ -362,6 +362,12 @@ export class SessionRegistry extends EventEmitter {
   private async rest(s: Session): Promise<void> {
     const c = s.creator;
     if (!c?.rest || !REST_STATES.includes(s.state)) return;
+    const pending = c.background?.();
+    if (pending) {
+      // A clone still copying its image holds devices: it rests once that is done, if nothing else runs then.
+      void pending.then(() => (s.creator === c && !s.job && !s.operation ? this.rest(s) : undefined)).catch(() => undefined);
+      return;
+    }
     try {
       await c.rest();
       s.creator = undefined;

@@ -75,6 +75,12 @@ export async function addSnapshot(origin: string, base: string, size: number, ma
   }
 }
 
+/** Loads table name again as it is: its limits (discard support) are stacked anew from the devices below. */
+export async function restack(name: string): Promise<void> {
+  const lines = (await run(["dmsetup", "table", name])).stdout.trim();
+  await reload(name, lines);
+}
+
 export async function exists(name: string): Promise<boolean> {
   const r = await run(["dmsetup", "info", "-c", "--noheadings", "-o", "name", name], { okCodes: [1] });
   return r.stdout.trim() === name;

@@ -13,10 +13,17 @@ export async function attach(file: string, opts: { readOnly?: boolean } = {}): P
   return res.stdout.trim();
 }
 
-/** The loop devices currently bound to file (by the kernel's own record of the backing file). */
-export async function devicesFor(file: string): Promise<string[]> {
-  const res = await run(["losetup", "--noheadings", "--output", "NAME", "--associated", file]);
-  return res.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+/**
+ * The loop devices currently bound to file (by the kernel's own record of the backing file); with
+ * readOnly, only the read-only ones (another session's clone reading this session's image).
+ */
+export async function devicesFor(file: string, opts: { readOnly?: boolean } = {}): Promise<string[]> {
+  const res = await run(["losetup", "--noheadings", "--raw", "--output", "NAME,RO", "--associated", file]);
+  return res.stdout
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([name, ro]) => name && (!opts.readOnly || ro === "1"))
+    .map(([name]) => name!);
 }
 
 /** Detaches dev; retries briefly because udev or a just-finished umount may still hold it. */
@@ -26,6 +33,8 @@ export async function detach(dev: string): Promise<void> {
       await run(["losetup", "--detach", dev]);
       return;
     } catch (err) {
+      // ENXIO: the device is bound to nothing any more (another detach or autoclear got there first).
+      if (/No such device or address/.test((err as Error).message)) return;
       if (attempt >= 10) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -37,11 +46,11 @@ export async function detach(dev: string): Promise<void> {
  * while something (udev's probe after an umount) still has the device open only marks it for
  * autoclear, and the file stays bound until that opener closes.
  */
-export async function detachFile(file: string, timeoutMs = 10_000): Promise<void> {
-  for (const dev of await devicesFor(file)) await detach(dev);
-  const deadline = Date.now() + timeoutMs;
+export async function detachFile(file: string, opts: { readOnly?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  for (const dev of await devicesFor(file, opts)) await detach(dev);
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
-    const left = await devicesFor(file);
+    const left = await devicesFor(file, opts);
     if (left.length === 0) return;
     if (Date.now() > deadline) {
       throw new ImgcreateError("Busy", `loop device ${left.join(", ")} for ${file} is still held open after detaching; close what uses it and clean up again`, { devices: left });

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LoopImageCreator } from "../../../daemon/creator/index.js";
 import * as dm from "../../../daemon/creator/system/dm.js";
@@ -59,6 +59,7 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
     const notices: string[] = [];
     clone.on("notice", (l) => notices.push(l));
     const dropped = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone2", { workDir: join(tmp, "clone2"), owner: "vmclone2" });
+    const unmountedClone = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone3", { workDir: join(tmp, "clone3"), owner: "vmclone3" });
     try {
       t0 = Date.now();
       const how = await clone.cloneFrom(c);
@@ -103,9 +104,41 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
       const uuid = (f: string) => execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", f], { encoding: "utf8" }).trim();
       assert.notEqual(uuid(join(tmp, "clone", "rootfs.img")), uuid(join(tmp, "work", "rootfs.img")), "the clone has a UUID of its own");
       execFileSync("e2fsck", ["-fn", join(tmp, "clone", "rootfs.img")]);
+      const allocated = (f: string) => statSync(f).blocks * 512;
+      assert.ok(allocated(join(tmp, "clone", "rootfs.img")) < 256 * 2 ** 20, `the mirror's copy of free blocks was trimmed away again (${allocated(join(tmp, "clone", "rootfs.img"))} bytes; ${notices.join("; ")})`);
+
+      // Of the unmounted source: a snapshot of its file through a read-only loop device of the clone's;
+      // the clone is unmounted too, and the source's next mount waits for the copy.
+      t0 = Date.now();
+      assert.match(await unmountedClone.cloneFrom(c), /^device-mapper snapshot/);
+      t.diagnostic(`clone of the unmounted source: ${Date.now() - t0} ms (TCG guest)`);
+      assert.equal(unmountedClone.state, "unmounted");
+      const tables = await dm.list();
+      assert.ok(tables.includes("imgcreate-vmclone3-source") && tables.includes("imgcreate-vmclone3-base") && !tables.includes("imgcreate-vmclone3-root"), tables.join(" "));
+      await c.mount();
+      assert.ok(!(await dm.list()).includes("imgcreate-vmclone3-source"), "the source's mount waited for the copy");
+      await unmountedClone.background();
+      assert.ok(!(await dm.list()).some((n) => n.startsWith("imgcreate-vmclone3-")), "copied, the unmounted clone holds no table");
+      assert.equal(unmountedClone.background(), undefined, "nothing runs in the background any more: the clone may rest");
+      await c.unmount();
+      // It rests as any unmounted image (the daemon does that between calls), and is taken up again.
+      await unmountedClone.rest();
+      const resumed = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone3", { workDir: join(tmp, "clone3"), owner: "vmclone3" });
+      try {
+        await resumed.resume();
+        await resumed.mount();
+        assert.ok(has(resumed, "a") && has(resumed, "only-source"), "the clone has the source's files");
+        await resumed.unmount();
+        assert.notEqual(uuid(join(tmp, "clone3", "rootfs.img")), uuid(join(tmp, "work", "rootfs.img")));
+        execFileSync("e2fsck", ["-fn", join(tmp, "clone3", "rootfs.img")]);
+        assert.ok(allocated(join(tmp, "clone3", "rootfs.img")) < 256 * 2 ** 20, "trimmed too");
+      } finally {
+        await resumed.cleanup();
+      }
     } finally {
       await dropped.cleanup();
       await clone.cleanup();
+      await unmountedClone.cleanup();
     }
 
     // Unmounted: a checkpoint is a snapshot too (the origin set up for it and taken down again), and
