@@ -89,7 +89,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ["session", "clone"], args: "ID", complete: "session",
     summary: "Make a new session of yours that copies this one: same kickstart, same state, a copy of its image; print its id.",
-    details: "Of a mounted session where the kernel has device-mapper, the clone is ready at once (a snapshot) and takes its own copy in the background; until then the session cloned waits with unmount, rollback and close. Otherwise the copy is a reflink where the daemon's state directory has them (btrfs, xfs), else a sparse copy. The session log names which. The session cloned stays as it was. Allowed while the session has an image (mounted, installed, configured, unmounted or packaged) and runs no job.",
+    details: "Where the kernel has device-mapper, the clone is ready at once (a snapshot) and takes its own copy in the background; until then the session cloned waits before it writes its image (mount, unmount, rollback; close too while mounted). Otherwise the copy is a reflink where the daemon's state directory has them (btrfs, xfs), else a sparse copy. The session log names which. The session cloned stays as it was. Allowed while the session has an image (mounted, installed, configured, unmounted or packaged) and runs no job.",
     options: [{ name: "name", arg: "NAME", help: "Image name of the clone (default: the session's)." }],
   },
   {

@@ -164,7 +164,7 @@ export const METHODS: readonly MethodDef[] = [
   {
     iface: "Session",
     name: "Clone",
-    doc: "A new session owned by the caller, at this session's state and with its kickstart, whose image is a copy of this one's. Where the kernel has device-mapper and this session is mounted, the clone is a snapshot of its root at once (constant time), copied into the clone's own image by the kernel in the background; this session's Unmount, Rollback and Close wait for that copy. Otherwise a reflink where the state directory's filesystem has them, else a sparse copy. The session log names which. This session stays as it is.",
+    doc: "A new session owned by the caller, at this session's state and with its kickstart, whose image is a copy of this one's. Where the kernel has device-mapper, the clone is a snapshot of this session's image at once (constant time), copied into the clone's own image by the kernel in the background; until then this session waits before it writes its image (Mount, Unmount, Rollback; Close too while mounted), and an unmounted clone's own calls wait for its copy. Otherwise a reflink where the state directory's filesystem has them, else a sparse copy. The session log names which. This session stays as it is.",
     params: [
       {
         name: "options",
