@@ -218,6 +218,13 @@ export function outstanding(workDir: string): Held[] {
   return [...held.values()];
 }
 
+/** Resumes the journal's device-mapper tables a crash left suspended, before anything unmounts above them. */
+async function resumeTables(workDir: string): Promise<void> {
+  for (const h of outstanding(workDir)) {
+    if (h.kind === "dm" && h.data.name) await dm.unsuspend(h.data.name).catch(() => undefined);
+  }
+}
+
 /** What sits above loop devices: released in every journal before any journal's loop devices. */
 const ABOVE_LOOPS: ResourceKind[] = ["process", "freeze", "mount", "dm"];
 
@@ -228,6 +235,7 @@ const ABOVE_LOOPS: ResourceKind[] = ["process", "freeze", "mount", "dm"];
  * own loop devices whatever the order. Errors are left for recover() to report.
  */
 export async function releaseDevices(workDirs: string[]): Promise<void> {
+  for (const workDir of workDirs) await resumeTables(workDir);
   for (const workDir of workDirs) {
     for (const h of outstanding(workDir).reverse()) {
       if (ABOVE_LOOPS.includes(h.kind)) await release(h.kind, h.data).catch(() => undefined);
@@ -241,6 +249,7 @@ export async function releaseDevices(workDirs: string[]): Promise<void> {
  * clean or missing journal. Throws (naming what could not be released) if anything stays held.
  */
 export async function recover(workDir: string): Promise<{ released: number }> {
+  await resumeTables(workDir);
   const held = outstanding(workDir).reverse();
   const failed: string[] = [];
   for (const h of held) {

@@ -81,6 +81,17 @@ export async function restack(name: string): Promise<void> {
   await reload(name, lines);
 }
 
+/**
+ * A table left suspended (its holder killed between suspend and resume) blocks every I/O to it, so an
+ * umount above it would hang: its half-loaded table is dropped and it is resumed as it was. No-op otherwise.
+ */
+export async function unsuspend(name: string): Promise<void> {
+  const r = await run(["dmsetup", "info", "-c", "--noheadings", "-o", "suspended", name], { okCodes: [1] });
+  if (!/^Suspended/i.test(r.stdout.trim())) return;
+  await run(["dmsetup", "clear", name], { okCodes: [1] });
+  await run(["dmsetup", "resume", ...udevArgs(), name]);
+}
+
 export async function exists(name: string): Promise<boolean> {
   const r = await run(["dmsetup", "info", "-c", "--noheadings", "-o", "name", name], { okCodes: [1] });
   return r.stdout.trim() === name;

@@ -2,7 +2,7 @@
 // tables over loop devices, each journaled before it exists: a snapshot of a mounted origin stays byte
 // for byte as it was while the origin is written, and its COW use shows it; cleanup removes tables,
 // loops and mounts; after kill -9 of the process holding them, recover() leaves `dmsetup ls` and
-// `losetup -a` clean.
+// `losetup -a` clean, also when a table was left suspended mid-reload.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -65,6 +65,17 @@ test("kill -9 of the process holding the tables, then recover(): dmsetup ls and 
     await exited;
     await recover(work);
   }
+  assert.deepEqual(await dm.list(), [], "no table of ours is left");
+  assert.doesNotMatch(losetup(), /imgcreate-dm-/, "no loop device of ours is left");
+});
+
+test("a table left suspended with a half-loaded table (its holder killed mid-reload): recover() resumes it as it was, then unmounts and removes", async () => {
+  const s = await mountedOrigin(join(tmp, "three"), "s3");
+  writeFileSync(join(s.mnt, "file"), "three\n");
+  execFileSync("dmsetup", ["suspend", s.origin]);
+  execFileSync("dmsetup", ["load", s.origin, "--table", dm.tables.origin(s.base, s.size)]);
+  // As after kill -9: nothing of this process releases anything; recover() reads the journal.
+  await recover(s.journal.workDir);
   assert.deepEqual(await dm.list(), [], "no table of ours is left");
   assert.doesNotMatch(losetup(), /imgcreate-dm-/, "no loop device of ours is left");
 });
