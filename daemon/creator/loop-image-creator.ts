@@ -273,10 +273,11 @@ export class LoopImageCreator extends ImageCreator {
   }
 
   /**
-   * A clone of a source mounted on device-mapper, in constant time: a snapshot of the source's root
-   * (relabelled as this image's), mounted at once, copied into this image's own file by the kernel in
-   * the background (dm-clone.ts). Undefined (then the image is copied) where that cannot be: no
-   * device-mapper here or under the source, or a kernel without the snapshot or mirror target.
+   * A clone on device-mapper, in constant time: a snapshot of the source's root (mounted: of its origin
+   * table; unmounted: of its image file), relabelled as this image's, mounted at once if the source is,
+   * copied into this image's own file by the kernel in the background (dm-clone.ts). Undefined (then the
+   * image is copied) where that cannot be: no device-mapper here or under a mounted source, or a kernel
+   * without the snapshot or mirror target.
    */
   protected override async adoptSnapshot(src: ImageCreator, signal: AbortSignal): Promise<string | undefined> {
     if (!(src instanceof LoopImageCreator) || !this.useDm()) return undefined;
@@ -360,6 +361,9 @@ export class LoopImageCreator extends ImageCreator {
       } finally {
         await this.journal.release(m.id);
       }
+    } catch (err) {
+      // The copy is whole: a mount that fails here only leaves the free blocks allocated.
+      this.notice(`the clone's image keeps its free blocks allocated (mounting it to trim failed: ${(err as Error).message.split("\n")[0]})`);
     } finally {
       await this.journal.release(d.id);
     }
