@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import dbus from "dbus-next";
 import { ImgcreateError } from "./errors.js";
 import { DEFAULT_CACHE_DIR, DEFAULT_SOCKET, DEFAULT_STATE_DIR } from "./api/names.js";
-import { DEFAULT_LIMITS } from "./creator/index.js";
+import { DEFAULT_LIMITS, deviceMapperAvailable } from "./creator/index.js";
 import { CallGate, ownBusName } from "./transports/dbus/gate.js";
 // Everything else is imported once the bus connection is on its way (see main): the name is owned sooner.
 
@@ -98,7 +98,7 @@ function onPath(tool: string): boolean {
 
 function features(types: string[]): string[] {
   const f: string[] = [];
-  if (existsSync("/dev/mapper/control")) f.push("device-mapper");
+  if (deviceMapperAvailable()) f.push("device-mapper");
   if (existsSync("/dev/kvm")) f.push("kvm");
   if (onPath("mmdebstrap")) f.push("apt");
   if (onPath("dnf")) f.push("dnf");

@@ -10,4 +10,5 @@ export type { PackageBackend, PackageRequest, RepoConfig, SetupFile, InstallCont
 export { AptBackend } from "./packages/apt.js";
 export { checkRepositories } from "./repositories.js";
 export { requireTools, TOOL_PACKAGES } from "./system/tools.js";
+export { available as deviceMapperAvailable } from "./system/dm.js";
 export { DEFAULT_LIMITS, type SandboxLimits } from "./system/sandbox.js";

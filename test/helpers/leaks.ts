@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { TMP_PREFIX } from "./tmp.js";
+import * as dm from "../../daemon/creator/system/dm.js";
 
 /** Paths whose appearance in a mount, loop device or process means it is ours. */
 const OURS = [/imgcreate/, /imgcreated/];
@@ -26,7 +27,7 @@ function ourMounts(): string[] {
 }
 
 function dmTables(): string[] {
-  if (!existsSync("/dev/mapper/control")) return [];
+  if (!dm.available()) return [];
   try {
     const out = execFileSync("dmsetup", ["ls"], { encoding: "utf8" });
     return out.split("\n").filter((l) => l.trim() !== "" && !/No devices found/.test(l));

@@ -4,15 +4,25 @@
 // removes it after a crash like a loop device or a mount. Snapshots follow the kernel's
 // Documentation/admin-guide/device-mapper/snapshot.rst: a snapshot-origin over the image's device takes
 // the writes, and each snapshot keeps the blocks it overwrote in its own copy-on-write device.
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { ImgcreateError } from "../../errors.js";
 import { run } from "./exec.js";
 
 export const DM_CONTROL = "/dev/mapper/control";
 
-/** Whether this kernel has device-mapper (the daemon falls back to reflink or sparse copies without it). */
-export function available(): boolean {
-  return existsSync(DM_CONTROL);
+/**
+ * Whether this kernel has device-mapper (the daemon falls back to reflink or sparse copies without it).
+ * The control node alone proves nothing: dmsetup makes it where it is missing, driver or not; opening it
+ * asks the kernel (and loads dm-mod where it may).
+ */
+export function available(control = DM_CONTROL): boolean {
+  if (!existsSync(control)) return false;
+  try {
+    closeSync(openSync(control, "r"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const NAME = /^imgcreate-[A-Za-z0-9_.+-]{1,100}$/;
