@@ -162,3 +162,29 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
   assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmc-/);
   rmSync(tmp, { recursive: true, force: true });
 });
+
+test("an xfs root: its device-mapper clone is relabelled through a nouuid mount of the snapshot, and mounts beside its source", async () => {
+  const tmp = mkdtempSync("/tmp/imgcreate-vmc-");
+  chmodSync(tmp, 0o711);
+  const ks = () => loadKickstart("engine-minimal.ks", (t) => t.replace("part / --size=768", "part / --size=768 --fstype=xfs"));
+  const c = new LoopImageCreator(ks(), "vmx", { workDir: join(tmp, "work"), owner: "vmxfs" });
+  const clone = new LoopImageCreator(ks(), "vmx", { workDir: join(tmp, "clone"), owner: "vmxfsclone" });
+  try {
+    await c.mount();
+    writeFileSync(join(c.instroot, "a"), "a\n");
+    assert.match(await clone.cloneFrom(c), /^device-mapper snapshot/);
+    assert.ok(has(clone, "a"), "the clone is mounted beside its xfs source (two xfs with one UUID could not be)");
+    writeFileSync(join(clone.instroot, "b"), "b\n");
+    assert.ok(!has(c, "b"));
+    await c.unmount();
+    await clone.unmount();
+    const uuid = (f: string) => execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", f], { encoding: "utf8" }).trim();
+    assert.notEqual(uuid(join(tmp, "clone", "rootfs.img")), uuid(join(tmp, "work", "rootfs.img")));
+    execFileSync("xfs_repair", ["-n", join(tmp, "clone", "rootfs.img")], { stdio: "ignore" });
+  } finally {
+    await clone.cleanup();
+    await c.cleanup();
+  }
+  assert.deepEqual(await dm.list(), []);
+  rmSync(tmp, { recursive: true, force: true });
+});
