@@ -48,6 +48,7 @@ export class CloneCopy {
   private readonly ids: number[] = [];
   private baseId: number | undefined;
   private readonly baseName: string;
+  private readonly snapName: string;
 
   constructor(
     private readonly journal: Journal,
@@ -60,8 +61,6 @@ export class CloneCopy {
     this.snapName = dm.tableName(owner, "source");
     this.released = new Promise((r) => (this.letGo = r));
   }
-
-  private readonly snapName: string;
 
   /** The device the clone's root table sits on: the mirror, later linear over the clone's own image. */
   get device(): string {
@@ -94,7 +93,7 @@ export class CloneCopy {
   }
 
   /** Takes a read-only loop device of the clone's own on the source's unmounted image file (for start's share). */
-  async readFile(image: string, makeSnapshot: (origin: string, size: number) => Promise<string>): Promise<string> {
+  async snapshotFile(image: string, makeSnapshot: (origin: string, size: number) => Promise<string>): Promise<string> {
     const l = await this.journal.take("loop", { path: image, readOnly: true }, () => loop.attach(image, { readOnly: true }));
     this.ids.push(l.id);
     addReader(image, this.released);

@@ -194,7 +194,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
   }
 
   /** Waits for what still works on the image between calls (an unmounted clone's background copy) before stage uses it. */
-  protected async imageReady(_stage: Stage): Promise<void> {}
+  protected async imageReady(): Promise<void> {}
 
   /** Resolves once nothing works on the image in the background, or undefined when nothing does (the session may rest then). */
   background(): Promise<void> | undefined {
@@ -292,7 +292,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     const p = (async () => {
       try {
         this.progress(stage, { fraction: 0, message: `${stage} started` });
-        await this.imageReady(stage);
+        await this.imageReady();
         const result = await fn(s);
         this._state = to;
         this.progress(stage, { fraction: 1, message: `${stage} done` });
@@ -576,7 +576,7 @@ export class ImageCreator extends EventEmitter<CreatorEvents> {
     this.running = what;
     const p = (async () => {
       try {
-        await this.imageReady("mount");
+        await this.imageReady();
         return await fn(s);
       } finally {
         this.running = undefined;

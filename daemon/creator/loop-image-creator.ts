@@ -296,7 +296,7 @@ export class LoopImageCreator extends ImageCreator {
       const copy = new CloneCopy(this.journal, this.dmOwner(), own.value, size);
       await copy.start(
         join(this.workDir, "clone-cow"),
-        source && mounted ? (make) => src.withFrozen(() => source.share(this.dmOwner(), copy.released, make)) : (make) => copy.readFile(image, make),
+        source && mounted ? (make) => src.withFrozen(() => source.share(this.dmOwner(), copy.released, make)) : (make) => copy.snapshotFile(image, make),
         (snapshot) => this.relabel(signal, snapshot),
       );
       this.cloneCopy = copy;
@@ -321,7 +321,7 @@ export class LoopImageCreator extends ImageCreator {
   }
 
   /** An unmounted clone's stages and calls wait for its copy; a mounted one works on the mirror meanwhile. */
-  protected override async imageReady(_stage: Stage): Promise<void> {
+  protected override async imageReady(): Promise<void> {
     if (this.mountId === undefined) await this.cloneCopied;
   }
 

@@ -63,35 +63,38 @@ test("the daemon's sessions use dm tables; kill -9 mid-clone, restart: no table 
   while (!copying()) await new Promise((r) => setTimeout(r, 10));
   await stopDaemon("SIGKILL");
   assert.ok((await clone) instanceof Error, "the clone did not finish before the daemon died");
+  await restartAfterKill();
+});
+
+/** Starts the killed daemon again: the source and its clone are interrupted, no table or loop device of ours is left; both are closed. */
+async function restartAfterKill(): Promise<void> {
   await startDaemon();
   const list = (await imgcreate("--json", "session", "list")).trim().split("\n").map((l) => JSON.parse(l) as { id: string; state: string });
   assert.equal(list.length, 2, "the source and the clone cut short");
   for (const s of list) assert.equal(s.state, "interrupted", `session ${s.id}`);
-  assert.deepEqual(await dm.list(), [], "no table of ours is left");
+  assert.deepEqual(await dm.list(), [], "no table of ours is left (a clone's snapshot holds its source's loop device)");
   assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmd-/, "no loop device of ours is left");
   for (const s of list) await imgcreate("session", "close", s.id);
-});
+}
+
+/** A mounted session named name and a clone of it (its id). */
+async function mountedWithClone(name: string): Promise<{ id: string; cloneId: string }> {
+  const id = (await imgcreate("session", "create", "--type", "loop", "--name", name, "vm.ks")).trim();
+  await imgcreate("session", "mount", id);
+  return { id, cloneId: (await imgcreate("session", "clone", id)).trim().split("/").pop()! };
+}
 
 test("a clone of a mounted session is ready at once; kill -9 while it copies, restart: no table or loop device left", async () => {
-  const id = (await imgcreate("session", "create", "--type", "loop", "--name", "vmd2", "vm.ks")).trim();
-  await imgcreate("session", "mount", id);
-  const cloneId = (await imgcreate("session", "clone", id)).trim().split("/").pop()!;
+  const { cloneId } = await mountedWithClone("vmd2");
   assert.match(await imgcreate("session", "logs", cloneId), /cloned from session \S+ \(device-mapper snapshot; its own image is copied in the background\)/);
   const tables = await dm.list();
   assert.ok(tables.includes(`imgcreate-${cloneId}-source`), `the clone still reads its source: ${tables.join(" ")}`);
   await stopDaemon("SIGKILL");
-  await startDaemon();
-  const list = (await imgcreate("--json", "session", "list")).trim().split("\n").map((l) => JSON.parse(l) as { id: string; state: string });
-  assert.deepEqual(list.map((s) => s.state), ["interrupted", "interrupted"]);
-  assert.deepEqual(await dm.list(), [], "no table of ours is left (the clone's snapshot held its source's loop device)");
-  assert.doesNotMatch(execFileSync("losetup", ["-a"], { encoding: "utf8" }), /imgcreate-vmd-/, "no loop device of ours is left");
-  for (const s of list) await imgcreate("session", "close", s.id);
+  await restartAfterKill();
 });
 
 test("closing the source waits for its clone's copy; the clone then stands alone", async () => {
-  const id = (await imgcreate("session", "create", "--type", "loop", "--name", "vmd3", "vm.ks")).trim();
-  await imgcreate("session", "mount", id);
-  const cloneId = (await imgcreate("session", "clone", id)).trim().split("/").pop()!;
+  const { id, cloneId } = await mountedWithClone("vmd3");
   await imgcreate("session", "close", id);
   assert.match(await imgcreate("session", "logs", cloneId), /the clone's image is its own now/);
   assert.deepEqual((await dm.list()).sort(), [`imgcreate-${cloneId}-base`, `imgcreate-${cloneId}-root`], "the clone reads only its own image");
