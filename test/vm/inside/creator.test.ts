@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { LoopImageCreator } from "../../../daemon/creator/index.js";
 import * as dm from "../../../daemon/creator/system/dm.js";
 import { loadKickstart } from "../../images/fixtures/engine-kickstart.js";
+import { holdMirrorCopies } from "./copy-throttle.js";
 
 const has = (c: LoopImageCreator, f: string) => existsSync(join(c.instroot, f));
 
@@ -60,6 +61,8 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
     clone.on("notice", (l) => notices.push(l));
     const dropped = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone2", { workDir: join(tmp, "clone2"), owner: "vmclone2" });
     const unmountedClone = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmclone3", { workDir: join(tmp, "clone3"), owner: "vmclone3" });
+    // The copies crawl while the test looks at the clones mid-copy; let go before the waits for them.
+    let release = holdMirrorCopies();
     try {
       t0 = Date.now();
       const how = await clone.cloneFrom(c);
@@ -91,6 +94,9 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
       assert.ok(!(await dm.list()).some((n) => n.startsWith("imgcreate-vmclone2-")), "the closed clone's tables are gone");
 
       // The source's unmount waits for the copy; then the clone reads only its own image.
+      const held = await dm.mirrorSync("imgcreate-vmclone-base");
+      t.diagnostic(`held copy at release: ${held.inSync}/${held.total} regions`);
+      release();
       t0 = Date.now();
       await c.unmount();
       t.diagnostic(`source unmount, waiting for the clone's copy of the 768 MiB root: ${Date.now() - t0} ms (TCG guest)`);
@@ -109,12 +115,14 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
 
       // Of the unmounted source: a snapshot of its file through a read-only loop device of the clone's;
       // the clone is unmounted too, and the source's next mount waits for the copy.
+      release = holdMirrorCopies();
       t0 = Date.now();
       assert.match(await unmountedClone.cloneFrom(c), /^device-mapper snapshot/);
       t.diagnostic(`clone of the unmounted source: ${Date.now() - t0} ms (TCG guest)`);
       assert.equal(unmountedClone.state, "unmounted");
       const tables = await dm.list();
       assert.ok(tables.includes("imgcreate-vmclone3-source") && tables.includes("imgcreate-vmclone3-base") && !tables.includes("imgcreate-vmclone3-root"), tables.join(" "));
+      release();
       await c.mount();
       assert.ok(!(await dm.list()).includes("imgcreate-vmclone3-source"), "the source's mount waited for the copy");
       await unmountedClone.background();
@@ -136,6 +144,7 @@ test("checkpoints are device-mapper snapshots: rollback merges back, they surviv
         await resumed.cleanup();
       }
     } finally {
+      release();
       await dropped.cleanup();
       await clone.cleanup();
       await unmountedClone.cleanup();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import * as dm from "../../../daemon/creator/system/dm.js";
+import { holdMirrorCopies } from "./copy-throttle.js";
 
 const pexec = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../../..", import.meta.url)).replace(/\/dist\/$/, "/");
@@ -85,11 +86,16 @@ async function mountedWithClone(name: string): Promise<{ id: string; cloneId: st
 }
 
 test("a clone of a mounted session is ready at once; kill -9 while it copies, restart: no table or loop device left", async () => {
-  const { cloneId } = await mountedWithClone("vmd2");
-  assert.match(await imgcreate("session", "logs", cloneId), /cloned from session \S+ \(device-mapper snapshot; its own image is copied in the background\)/);
-  const tables = await dm.list();
-  assert.ok(tables.includes(`imgcreate-${cloneId}-source`), `the clone still reads its source: ${tables.join(" ")}`);
-  await stopDaemon("SIGKILL");
+  const release = holdMirrorCopies();
+  try {
+    const { cloneId } = await mountedWithClone("vmd2");
+    const tables = await dm.list();
+    assert.ok(tables.includes(`imgcreate-${cloneId}-source`), `the clone still reads its source: ${tables.join(" ")}`);
+    assert.match(await imgcreate("session", "logs", cloneId), /cloned from session \S+ \(device-mapper snapshot; its own image is copied in the background\)/);
+    await stopDaemon("SIGKILL");
+  } finally {
+    release();
+  }
   await restartAfterKill();
 });
 
