@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { chmod, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { basename, join } from "node:path";
@@ -26,6 +26,9 @@ let port = 0;
 /** Every path the HTTP repository was asked for, in order. */
 const requests: string[] = [];
 const creators: LoopImageCreator[] = [];
+// dnf keeps its history (installed groups) under persistdir: the image's, never the host's.
+const hostDnfState = () => (existsSync("/var/lib/dnf") ? readdirSync("/var/lib/dnf").map((f) => `${f} ${statSync(join("/var/lib/dnf", f)).mtimeMs}`) : []);
+const hostDnfBefore = hostDnfState();
 
 before(async () => {
   tmp = await makeTmp("dnf");
@@ -152,15 +155,23 @@ test("a re-opened dnf image installs what the new kickstart adds and removes wha
   const c = creator(kickstart(PACKAGES).model, "dnf-reopen");
   await c.mount();
   await c.install();
+  assert.ok(installed(c.instroot).includes("topt"), "the tools group, with its optional package");
+  assert.ok(existsSync(join(c.instroot, "var/lib/dnf/history.sqlite")), "dnf's history (its installed groups) is the image's");
   await c.unmount();
-  // -@extras and tsigned gone: the environment's extras group comes in, tsigned goes.
-  c.setKickstart(kickstart("%packages --excludedocs\n@^base-env\n@tools --optional\n-tdefault\ntapp\n%end").model);
+  // -@extras, @tools and tsigned gone: the environment's extras group comes in, tsigned and the tools
+  // group's packages go.
+  const logs: string[] = [];
+  c.on("log", (e: { line: string }) => logs.push(e.line));
+  c.setKickstart(kickstart("%packages --excludedocs\n@^base-env\ntapp\n%end").model);
   await c.mount();
   await c.install();
   const names = installed(c.instroot);
   assert.ok(names.includes("textra"), `textra added: ${names.join(" ")}`);
   assert.ok(!names.includes("tsigned"), `tsigned removed: ${names.join(" ")}`);
+  assert.ok(!names.includes("ttool") && !names.includes("topt"), `the dropped group's packages removed: ${names.join(" ")}\n${logs.filter((l) => /package changes|group/.test(l)).join("\n")}`);
+  assert.ok(names.includes("tapp") && names.includes("tenv"), `what is still asked for stays: ${names.join(" ")}`);
   assert.ok(!existsSync(join(c.instroot, "usr/share/tsigned")));
+  assert.match(logs.join("\n"), /package changes: .*remove tsigned @tools/);
   await c.configure();
   await c.unmount();
   await c.package(join(tmp, "out-reopen"));
@@ -266,4 +277,8 @@ test("two dnf installs at once share the package cache: both complete with the s
   assert.deepEqual(installed(one.instroot), installed(two.instroot));
   assert.ok(installed(one.instroot).includes("tapp"));
   await Promise.all([one.cleanup(), two.cleanup()]);
+});
+
+test("no build wrote dnf's state on the host (/var/lib/dnf is as it was)", () => {
+  assert.deepEqual(hostDnfState(), hostDnfBefore);
 });

@@ -50,6 +50,8 @@ export interface DriverRequest {
   instLangs: string | null;
   /** update: installed names the new request no longer asks for. */
   remove: string[];
+  /** update: groups and environments the old request installed and the new one drops or excludes (dnf removes what only they brought in). */
+  removeGroups: string[];
   /** Seconds a repository may stall before it counts as unreachable. */
   timeout: number;
   /** install: files written into the root before the transaction (the image type's setup files). */
@@ -102,6 +104,9 @@ except ImportError as e:
 base = dnf.Base()
 conf = base.conf
 conf.installroot = req["root"]
+# dnf's history (what marks a group installed, so a later update can remove it) belongs to the root,
+# as dnf's command line keeps it: never the host's /var/lib/dnf.
+conf.persistdir = os.path.join(req["root"], "var/lib/dnf")
 conf.cachedir = req["cachedir"]
 conf.logdir = req["logdir"]
 conf.keepcache = True
@@ -173,12 +178,14 @@ except dnf.exceptions.Error as e:
     fail("depsolve", e)
 
 strict = not req["ignoreMissing"]
+wanted_groups = set()
 def group(name, types):
     g = base.comps.group_by_pattern(name)
     if not g:
         return lost("group", name)
     if g.id in excluded_groups:
         return
+    wanted_groups.add(g.id)
     try:
         base.group_install(g.id, types, exclude=req["excludes"], strict=strict)
     except dnf.exceptions.MarkingError as e:
@@ -195,6 +202,7 @@ if req["environment"]:
         lost("environment", req["environment"])
     else:
         base.environment_install(env.id, ("mandatory", "default"), exclude=req["excludes"], strict=strict, exclude_groups=excluded_groups)
+        wanted_groups.update(g.id for g in env.groups_iter() if g.id not in excluded_groups)
 for g in req["groups"]:
     group(g["name"], tuple(g["types"]))
 for name in req["packages"]:
@@ -207,6 +215,16 @@ for name in req["remove"]:
         base.remove(name)
     except dnf.exceptions.PackagesNotInstalledError:
         pass
+# Dropped groups leave with the packages only they brought in; one the new request still
+# installs (itself or through its environment) stays. Names never installed are no error.
+for name in req["removeGroups"]:
+    g = base.comps.group_by_pattern(name)
+    if g and g.id in wanted_groups:
+        continue
+    try:
+        base.env_group_remove([name])
+    except dnf.exceptions.Error as e:
+        emit(event="log", level="info", message="@%s: %s" % (name, e))
 
 if missing:
     emit(event="missing", specs=missing)
@@ -215,7 +233,7 @@ if missing:
 
 emit(event="progress", fraction=0.05, message="resolving dependencies")
 try:
-    base.resolve(allow_erasing=bool(req["remove"]))
+    base.resolve(allow_erasing=bool(req["remove"] or req["removeGroups"]))
 except dnf.exceptions.DepsolveError as e:
     fail("depsolve", e)
 

@@ -48,6 +48,16 @@ function specOf(req: PackageRequest, name: string): Spec {
   return all.find((s) => s.name === name || name.startsWith(`${s.name}:`)) ?? { name };
 }
 
+type Removal = Pick<DriverRequest, "remove" | "removeGroups">;
+
+/** Groups and the environment (core too, under --nocore) the old request installed that the new one no longer asks for, or now excludes. */
+export function droppedGroups(before: PackageRequest, now: PackageRequest): string[] {
+  const named = (r: PackageRequest) => [...(r.nocore ? [] : ["core"]), ...r.groups.map((g) => g.name), ...(r.environment ? [r.environment.name] : [])];
+  const kept = new Set(named(now));
+  const excluded = (now.excludedGroups ?? []).map((g) => g.name);
+  return [...new Set([...named(before).filter((n) => !kept.has(n)), ...excluded])];
+}
+
 function moduleSpecs(req: PackageRequest): DriverRequest["modules"] {
   return (req.modules ?? []).map((m) =>
     m.enabled
@@ -84,7 +94,7 @@ export class DnfBackend implements PackageBackend {
     const { dir, release: dispose } = await backendDir(ctx, "dnf");
     try {
       const b = await this.setup(repos, ctx, dir);
-      const request = this.request(req, repos, b, ctx, "download", []);
+      const request = this.request(req, repos, b, ctx, "download");
       const done = await this.download(b, request, req, ctx);
       const h = createHash("sha256");
       const add = (label: string, v: string) => h.update(`${label}\0${v.length}\0`).update(v);
@@ -97,7 +107,7 @@ export class DnfBackend implements PackageBackend {
       add("packages", done.packages.join("\n"));
       return {
         key: h.digest("hex"),
-        install: () => this.inSandbox(b, this.request(req, repos, b, ctx, "install", []), req, ctx).finally(dispose),
+        install: () => this.inSandbox(b, this.request(req, repos, b, ctx, "install"), req, ctx).finally(dispose),
         dispose,
       };
     } catch (err) {
@@ -118,9 +128,11 @@ export class DnfBackend implements PackageBackend {
       const names = (specs: Spec[]) => specs.map((s) => s.name).filter((n) => !isGlob(n));
       const now = new Set(names(req.packages));
       const remove = [...new Set([...names(before.packages).filter((n) => !now.has(n)), ...names(req.excludes)])];
-      ctx.log("info", `package changes: install what ${req.packages.length + req.groups.length} entries of %packages need; ${remove.length ? `remove ${remove.join(" ")}` : "nothing to remove"}`);
-      await this.download(b, this.request(req, repos, b, ctx, "download", []), req, ctx);
-      await this.inSandbox(b, this.request(req, repos, b, ctx, "update", remove), req, ctx);
+      const removeGroups = droppedGroups(before, req);
+      const dropped = [...remove, ...removeGroups.map((g) => `@${g}`)];
+      ctx.log("info", `package changes: install what ${req.packages.length + req.groups.length} entries of %packages need; ${dropped.length ? `remove ${dropped.join(" ")}` : "nothing to remove"}`);
+      await this.download(b, this.request(req, repos, b, ctx, "download"), req, ctx);
+      await this.inSandbox(b, this.request(req, repos, b, ctx, "update", { remove, removeGroups }), req, ctx);
     } finally {
       await release();
     }
@@ -142,7 +154,7 @@ export class DnfBackend implements PackageBackend {
     return { dir, driver, repos: r, keyFiles, sharedCache: join(shared, "cache"), lock: join(shared, "lock") };
   }
 
-  private request(req: PackageRequest, repos: RepoConfig, b: Build, ctx: InstallContext, mode: DriverRequest["mode"], remove: string[]): DriverRequest {
+  private request(req: PackageRequest, repos: RepoConfig, b: Build, ctx: InstallContext, mode: DriverRequest["mode"], removal: Removal = { remove: [], removeGroups: [] }): DriverRequest {
     const host = mode === "download";
     return {
       mode,
@@ -162,7 +174,7 @@ export class DnfBackend implements PackageBackend {
       weakDeps: req.weakDeps,
       excludeDocs: req.excludeDocs,
       instLangs: req.instLangs ?? null,
-      remove,
+      ...removal,
       timeout: REPO_TIMEOUT,
       setupFiles: ctx.setupFiles.map((f) => ({ path: f.path, content: f.content, mode: f.mode ?? 0o644 })),
       files: installedRepoFiles(repos),
