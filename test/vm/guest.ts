@@ -12,7 +12,7 @@ import { debianPackage } from "../helpers/debian-package.js";
 export const EXIT_MARKER = "IMGCREATE-VM-EXIT=";
 
 /** Modules the guest loads before running anything: virtio, 9p for the host's tree, and what the tests use (crc32c before what needs it at load: libcrc32c for xfs). */
-const MODULES = ["virtio_pci", "virtio_blk", "9pnet_virtio", "9p", "loop", "dm_mod", "dm_snapshot", "dm_mirror", "crc32c_generic", "ext4", "xfs"];
+const MODULES = ["virtio_pci", "virtio_blk", "9pnet_virtio", "9p", "loop", "dm_mod", "dm_snapshot", "dm_mirror", "crc32c_generic", "ext4", "xfs", "btrfs"];
 
 export interface Guest {
   kernel: string;
