@@ -26,8 +26,11 @@ let port = 0;
 /** Every path the HTTP repository was asked for, in order. */
 const requests: string[] = [];
 const creators: LoopImageCreator[] = [];
-// dnf keeps its history (installed groups) under persistdir: the image's, never the host's.
-const hostDnfState = () => (existsSync("/var/lib/dnf") ? readdirSync("/var/lib/dnf").map((f) => `${f} ${statSync(join("/var/lib/dnf", f)).mtimeMs}`) : []);
+// dnf's history (installed groups), rpm's database and libdnf's logs are the image's or the build's,
+// never the host's: what is there, and when it last changed.
+const hostDnfState = () =>
+  ["/var/lib/dnf", "/var/lib/rpm", "/var/log"].flatMap((d) =>
+    (existsSync(d) ? readdirSync(d) : []).filter((f) => d !== "/var/log" || /hawkey|dnf/.test(f)).map((f) => `${join(d, f)} ${statSync(join(d, f)).mtimeMs}`));
 const hostDnfBefore = hostDnfState();
 
 before(async () => {
@@ -279,6 +282,6 @@ test("two dnf installs at once share the package cache: both complete with the s
   await Promise.all([one.cleanup(), two.cleanup()]);
 });
 
-test("no build wrote dnf's state on the host (/var/lib/dnf is as it was)", () => {
+test("no build wrote dnf's or rpm's state on the host (/var/lib/dnf, /var/lib/rpm, dnf's logs are as they were)", () => {
   assert.deepEqual(hostDnfState(), hostDnfBefore);
 });

@@ -101,8 +101,9 @@ try:
 except ImportError as e:
     fail("tool", "python3-dnf is not installed (%s)" % e)
 
-base = dnf.Base()
-conf = base.conf
+# A Conf of our own, its installroot set before dnf.Base sees it: Base's default one opens the rpm
+# database under / to guess the release (which made a /var/lib/rpm/rpmdb.sqlite on the host).
+conf = dnf.conf.Conf()
 conf.installroot = req["root"]
 # dnf's history (what marks a group installed, so a later update can remove it) belongs to the root,
 # as dnf's command line keeps it: never the host's /var/lib/dnf.
@@ -125,6 +126,7 @@ if req["releasever"]:
 else:
     # Nothing to detect it from in an empty root; the backend refuses URLs that need it.
     conf.substitutions.pop("releasever", None)
+base = dnf.Base(conf)
 
 for r in req["repos"]:
     repo = dnf.repo.Repo(r["id"], conf)

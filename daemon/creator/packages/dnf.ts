@@ -98,7 +98,8 @@ export class DnfBackend implements PackageBackend {
       const done = await this.download(b, request, req, ctx);
       const h = createHash("sha256");
       const add = (label: string, v: string) => h.update(`${label}\0${v.length}\0`).update(v);
-      add("backend", `dnf ${await toolVersion(["dnf", "--version"])}`);
+      // From the library the driver uses: `dnf --version` reads the host's rpm database and writes /var/log/hawkey.log.
+      add("backend", await toolVersion([PYTHON, "-c", "import dnf.const, rpm; print('dnf', dnf.const.VERSION, 'rpm', rpm.__version__)"]));
       add("driver", DNF_DRIVER);
       // Without this build's own paths (its key files are named by their text instead).
       const { root: _r, cachedir: _c, logdir: _l, repos: _p, ...what } = request;
