@@ -1,7 +1,7 @@
 // LoopImageCreator: the install root is a filesystem (ext4 by default, or the kickstart's fstype) in a
 // sparse file, attached to a loop device and mounted. package() writes <name>.img: checked clean,
 // shrunk to its minimum and re-sparsified (unless opts.minimize is false).
-import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { ImgcreateError } from "../errors.js";
@@ -287,6 +287,14 @@ export class LoopImageCreator extends ImageCreator {
     // Mounted: a snapshot of its origin (frozen meanwhile). Unmounted: of its file, through a read-only loop device of ours.
     const image = src.imagePath;
     const size = source && mounted ? source.sectors : (await stat(image)).size / 512;
+    // The mirror writes every block of the clone's image, holes too, until the copy ends and is trimmed:
+    // where that does not fit, a sparse copy (only the used blocks) may.
+    const free = await statfs(this.workDir).then((st) => st.bavail * st.bsize);
+    if (free < size * 512) {
+      const mib = (n: number) => `${Math.floor(n / 2 ** 20)} MiB`;
+      this.log("mount", "info", `no device-mapper clone: its background copy fills the whole ${mib(size * 512)} image, and ${this.workDir} has ${mib(free)} free; copying the image instead`);
+      return undefined;
+    }
     const taken: number[] = [];
     try {
       taken.push((await this.journal.take("file", { path: this.imagePath }, () => sparseFile(this.imagePath, size * 512))).id);

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LoopImageCreator } from "../../../daemon/creator/index.js";
 import * as dm from "../../../daemon/creator/system/dm.js";
@@ -208,3 +208,31 @@ for (const [fstype, { a, how, check }] of Object.entries(relabelled)) {
     rmSync(tmp, { recursive: true, force: true });
   });
 }
+
+test("a clone whose state directory cannot hold the whole image while the kernel copies it is a sparse copy, and says why", async () => {
+  const tmp = mkdtempSync("/tmp/imgcreate-vmc-");
+  chmodSync(tmp, 0o711);
+  const small = join(tmp, "small");
+  mkdirSync(small);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=512m", "tmpfs", small]);
+  const c = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmspace", { workDir: join(tmp, "work"), owner: "vmspace" });
+  const clone = new LoopImageCreator(loadKickstart("engine-minimal.ks"), "vmspace", { workDir: join(small, "clone"), owner: "vmspaceclone" });
+  const lines: string[] = [];
+  clone.on("log", (e: { line: string }) => lines.push(e.line));
+  try {
+    await c.mount();
+    writeFileSync(join(c.instroot, "a"), "a\n");
+    const how = await clone.cloneFrom(c);
+    assert.doesNotMatch(how, /device-mapper/, "512 MiB free cannot take the mirror's copy of a 768 MiB image");
+    assert.match(lines.join("\n"), /no device-mapper clone: its background copy fills the whole 768 MiB image, and \S+ has \d+ MiB free; copying the image instead/);
+    assert.ok(has(clone, "a"), "the copied clone has its source's files");
+    const tables = await dm.list();
+    assert.ok(!tables.includes("imgcreate-vmspaceclone-source") && !tables.includes("imgcreate-vmspaceclone-base"), `no snapshot of the source, no mirror: ${tables.join(" ")}`);
+  } finally {
+    await clone.cleanup();
+    await c.cleanup();
+    execFileSync("umount", [small]);
+  }
+  assert.deepEqual(await dm.list(), []);
+  rmSync(tmp, { recursive: true, force: true });
+});
