@@ -287,16 +287,9 @@ export class LoopImageCreator extends ImageCreator {
     // Mounted: a snapshot of its origin (frozen meanwhile). Unmounted: of its file, through a read-only loop device of ours.
     const image = src.imagePath;
     const size = source && mounted ? source.sectors : (await stat(image)).size / 512;
-    // The mirror writes every block of the clone's image, holes too, until the copy ends and is trimmed:
-    // where that does not fit, a sparse copy (only the used blocks) may.
-    const free = await statfs(this.workDir).then((st) => st.bavail * st.bsize);
-    if (free < size * 512) {
-      const mib = (n: number) => `${Math.floor(n / 2 ** 20)} MiB`;
-      this.log("mount", "info", `no device-mapper clone: its background copy fills the whole ${mib(size * 512)} image, and ${this.workDir} has ${mib(free)} free; copying the image instead`);
-      return undefined;
-    }
     const taken: number[] = [];
     try {
+      await this.requireSpaceForCopy(size * 512);
       taken.push((await this.journal.take("file", { path: this.imagePath }, () => sparseFile(this.imagePath, size * 512))).id);
       const own = await this.journal.take("loop", { path: this.imagePath }, () => loop.attach(this.imagePath));
       this.journal.note(own.id, { device: own.value });
@@ -326,6 +319,16 @@ export class LoopImageCreator extends ImageCreator {
     });
     this.copying = copying;
     return "device-mapper snapshot; its own image is copied in the background";
+  }
+
+  /**
+   * The mirror writes every block of the clone's image, holes too, until the copy ends and is trimmed:
+   * where that does not fit, the clone falls back to a sparse copy (only the used blocks), which may.
+   */
+  private async requireSpaceForCopy(bytes: number): Promise<void> {
+    const free = await statfs(this.workDir).then((st) => st.bavail * st.bsize);
+    const mib = (n: number) => `${Math.floor(n / 2 ** 20)} MiB`;
+    if (free < bytes) throw new Error(`its background copy fills the whole ${mib(bytes)} image, and ${this.workDir} has ${mib(free)} free`);
   }
 
   /** An unmounted clone's stages and calls wait for its copy; a mounted one works on the mirror meanwhile. */

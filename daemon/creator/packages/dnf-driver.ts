@@ -204,7 +204,7 @@ if req["environment"]:
         lost("environment", req["environment"])
     else:
         base.environment_install(env.id, ("mandatory", "default"), exclude=req["excludes"], strict=strict, exclude_groups=excluded_groups)
-        wanted_groups.update(g.id for g in env.groups_iter() if g.id not in excluded_groups)
+        wanted_groups.update(g.id for g in env.mandatory_groups if g.id not in excluded_groups)
 for g in req["groups"]:
     group(g["name"], tuple(g["types"]))
 for name in req["packages"]:

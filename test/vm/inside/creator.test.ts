@@ -224,7 +224,7 @@ test("a clone whose state directory cannot hold the whole image while the kernel
     writeFileSync(join(c.instroot, "a"), "a\n");
     const how = await clone.cloneFrom(c);
     assert.doesNotMatch(how, /device-mapper/, "512 MiB free cannot take the mirror's copy of a 768 MiB image");
-    assert.match(lines.join("\n"), /no device-mapper clone: its background copy fills the whole 768 MiB image, and \S+ has \d+ MiB free; copying the image instead/);
+    assert.match(lines.join("\n"), /no device-mapper clone \(its background copy fills the whole 768 MiB image, and \S+ has \d+ MiB free\): copying the image instead/);
     assert.ok(has(clone, "a"), "the copied clone has its source's files");
     const tables = await dm.list();
     assert.ok(!tables.includes("imgcreate-vmspaceclone-source") && !tables.includes("imgcreate-vmspaceclone-base"), `no snapshot of the source, no mirror: ${tables.join(" ")}`);
